@@ -1,0 +1,19 @@
+r"""bplab: backpropagation taught at five levels, on a small NumPy engine checked by SymPy.
+
+>>> from bplab import Value
+>>> w = Value(0.8, name="w")
+>>> cost = (1.5 * w - 0.5) ** 2        # the one-weight network of the High School level
+>>> cost.backward()
+>>> round(float(w.grad), 10)            # dC/dw = 2 (a - y) i
+2.1
+
+``import bplab`` is quick: SymPy, plotly and ipywidgets load only when a feature needs them.
+"""
+
+from bplab.check import compare, gradcheck
+from bplab.engine import Value
+from bplab.symbolic import from_sympy, parse, to_sympy
+
+__version__ = "0.1.0"
+
+__all__ = ["Value", "compare", "from_sympy", "gradcheck", "parse", "to_sympy", "__version__"]

@@ -1,0 +1,398 @@
+r"""Reverse-mode automatic differentiation: the :class:`Value` graph and its backward pass.
+
+Every :class:`Value` remembers the primitive that made it and its parents. ``backward()``
+visits the graph from the output back to the inputs, in reverse topological order, and asks
+each node's primitive for its vector-Jacobian products (the chain rule, one link at a time):
+
+.. math:: \bar{x} \mathrel{+}= \bar{y}\,\frac{\partial y}{\partial x}
+
+This module knows no particular operation: the derivative rules live in :mod:`bplab.ops`.
+Nodes hold no closures and no references to their children, so graphs have no reference
+cycles and are freed as soon as the last Value goes (no garbage-collector pauses).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from bplab import ops
+from bplab.ops import Primitive
+
+Number = int | float | np.number
+ArrayLike = Any  # a number, a (nested) sequence of numbers, or a NumPy array
+
+
+def as_float_array(data: Any, argument: str = "data") -> np.ndarray:
+    """``data`` as a NumPy float array (integers and booleans become float64).
+
+    Raises a ``TypeError`` naming ``argument`` when ``data`` is not numeric.
+    """
+    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+        return data
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as exc:  # ragged lists and the like
+        raise TypeError(
+            f"{argument}: expected a number or a rectangular array of numbers, got "
+            f"{type(data).__name__} {_short(data)} ({exc})"
+        ) from None
+    if array.dtype.kind in "biu":
+        return array.astype(np.float64)
+    if array.dtype.kind == "f":
+        return array
+    raise TypeError(
+        f"{argument}: expected a number or an array of real numbers, got "
+        f"{type(data).__name__} {_short(data)}"
+        + (" (complex numbers are not supported)" if array.dtype.kind == "c" else "")
+        + "; convert it first, e.g. float(...) or np.asarray(..., dtype=float)"
+    )
+
+
+def _short(obj: Any, limit: int = 40) -> str:
+    text = repr(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Value:
+    r"""A number or an array of numbers that remembers how it was computed.
+
+    ``Value(data, name=None, requires_grad=True)``. Arithmetic (``+ - * / ** @``, unary
+    minus), functions (``.exp() .log() .tanh() .sigmoid() .relu()`` ...) and reductions
+    (``.sum() .mean() .max()``) build a graph; ``.backward()`` fills ``.grad`` of every
+    node with $\partial\,\text{output}/\partial\,\text{node}$. Gradients accumulate across
+    ``backward()`` calls, as in PyTorch: call :meth:`zero_grad` between steps.
+
+    Python numbers and NumPy arrays mix in as constants; no gradient is computed for them.
+    """
+
+    __slots__ = ("data", "name", "requires_grad", "_grad", "_op", "_parents", "_params", "__weakref__")
+    __array_ufunc__ = None  # so that ndarray + Value calls Value.__radd__
+
+    def __init__(self, data: ArrayLike, name: str | None = None, requires_grad: bool = True) -> None:
+        if isinstance(data, Value):
+            raise TypeError(
+                "data: expected a number or an array, got a Value; "
+                "use it directly, or value.detach() for a constant copy"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name: expected a string or None, got {type(name).__name__} {_short(name)}")
+        self.data: np.ndarray = as_float_array(data)
+        self.name = name
+        self.requires_grad = bool(requires_grad)
+        self._grad: np.ndarray | None = None
+        self._op: Primitive | None = None
+        self._parents: tuple[Value, ...] = ()
+        self._params: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ gradient storage
+    @property
+    def grad(self) -> np.ndarray:
+        """$\\partial\\,\\text{output}/\\partial\\,\\text{self}$, same shape as ``data``; zeros before any backward."""
+        if self._grad is None:
+            self._grad = np.zeros_like(self.data)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: ArrayLike | None) -> None:
+        if value is None:
+            self._grad = None
+            return
+        array = as_float_array(value, "grad")
+        if array.shape != self.data.shape:
+            raise ValueError(f"grad: expected shape {self.data.shape} (the shape of data), got {array.shape}")
+        self._grad = np.array(array, dtype=self.data.dtype)
+
+    def zero_grad(self) -> None:
+        """Forget accumulated gradients (the next backward starts from zero)."""
+        self._grad = None
+
+    # ------------------------------------------------------------------ graph
+    @property
+    def op(self) -> Primitive | None:
+        """The primitive that computed this Value (``None`` for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from (empty for a leaf)."""
+        return self._parents
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Non-differentiable arguments of the op (an axis, a shape, an index)."""
+        return self._params
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    def topological_order(self) -> list[Value]:
+        """Every node this Value depends on, each after its parents; without recursion."""
+        order: list[Value] = []
+        visited: set[int] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            for parent in node._parents:
+                if id(parent) not in visited:
+                    stack.append((parent, False))
+        return order
+
+    def backward(self, gradient: ArrayLike | None = None) -> None:
+        r"""Add $\partial\,\text{self}/\partial\,\text{node}$ to ``node.grad`` for every node of the graph.
+
+        For a scalar the seed is 1. For an array, pass ``gradient`` of the same shape
+        (the vector in the vector-Jacobian product), or reduce first (``y.sum().backward()``).
+        """
+        if gradient is None:
+            if self.data.ndim != 0:
+                raise ValueError(
+                    f"backward(): this Value has shape {self.data.shape}, not a single number, so the "
+                    "starting gradient is ambiguous; reduce it first (value.sum().backward()) or pass "
+                    f"backward(gradient=np.ones({self.data.shape}))"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = as_float_array(gradient, "gradient")
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward(gradient=...): expected shape {self.data.shape} (the Value's shape), got {seed.shape}"
+                )
+        pending: dict[int, np.ndarray] = {id(self): seed}
+        for node in reversed(self.topological_order()):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            node._accumulate(g)
+            if node._op is None:
+                continue
+            parents = node._parents
+            arrays = [p.data for p in parents]
+            for index, parent in enumerate(parents):
+                if not parent.requires_grad:
+                    continue
+                contribution = node._op.vjps[index](g, node.data, *arrays, **node._params)
+                previous = pending.get(id(parent))
+                pending[id(parent)] = contribution if previous is None else previous + contribution
+
+    def _accumulate(self, g: np.ndarray) -> None:
+        if self._grad is None:
+            self._grad = np.array(g, dtype=self.data.dtype)  # a private copy: vjps may share arrays
+        else:
+            self._grad += g
+
+    # ------------------------------------------------------------------ conveniences
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def item(self) -> float:
+        """The single number this Value holds (it must have one entry)."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): this Value holds {self.data.size} numbers (shape {self.data.shape}), not one")
+        return float(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (the same array, not a copy)."""
+        return self.data
+
+    def detach(self) -> Value:
+        """A constant with the same data: cut from the graph, no gradient flows through it."""
+        return Value(self.data, name=self.name, requires_grad=False)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a scalar Value")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Value]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a scalar Value")
+        return (self[i] for i in range(len(self.data)))
+
+    def __repr__(self) -> str:
+        data = np.array2string(self.data, precision=4, separator=", ", threshold=8)
+        text = f"Value({data}"
+        if self._grad is not None:
+            text += f", grad={np.array2string(self._grad, precision=4, separator=', ', threshold=8)}"
+        if self.name is not None:
+            text += f", name={self.name!r}"
+        if self._op is not None:
+            text += f", op={self._op.name!r}"
+        return text + ")"
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> Value:
+        return apply(ops.add, self, other)
+
+    def __radd__(self, other: Any) -> Value:
+        return apply(ops.add, other, self)
+
+    def __sub__(self, other: Any) -> Value:
+        return apply(ops.sub, self, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        return apply(ops.sub, other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        return apply(ops.mul, self, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        return apply(ops.mul, other, self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return apply(ops.div, self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return apply(ops.div, other, self)
+
+    def __pow__(self, exponent: Any) -> Value:
+        return apply(ops.power, self, exponent)
+
+    def __rpow__(self, base: Any) -> Value:
+        return apply(ops.power, base, self)
+
+    def __neg__(self) -> Value:
+        return apply(ops.neg, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __matmul__(self, other: Any) -> Value:
+        return apply(ops.matmul, self, other)
+
+    def __rmatmul__(self, other: Any) -> Value:
+        return apply(ops.matmul, other, self)
+
+    def __getitem__(self, index: Any) -> Value:
+        if isinstance(index, Value):
+            raise TypeError("index: expected integers, slices or an integer array, got a Value")
+        return apply(ops.getitem, self, index=index)
+
+    # ------------------------------------------------------------------ functions
+    def exp(self) -> Value:
+        return apply(ops.exp, self)
+
+    def log(self) -> Value:
+        fused = ops.STABLE_LOG_OF.get(self._op.name) if self._op is not None else None
+        if fused is not None:  # log(sigmoid(x)) as one stable op: finite even at x = -1000
+            return apply(fused, self._parents[0])
+        return apply(ops.log, self)
+
+    def tanh(self) -> Value:
+        return apply(ops.tanh, self)
+
+    def sigmoid(self) -> Value:
+        return apply(ops.sigmoid, self)
+
+    def relu(self) -> Value:
+        return apply(ops.relu, self)
+
+    def abs(self) -> Value:
+        return apply(ops.absolute, self)
+
+    def sin(self) -> Value:
+        return apply(ops.sin, self)
+
+    def cos(self) -> Value:
+        return apply(ops.cos, self)
+
+    def tan(self) -> Value:
+        return apply(ops.tan, self)
+
+    def sqrt(self) -> Value:
+        return apply(ops.power, self, 0.5)
+
+    # ------------------------------------------------------------------ reductions and shape
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        r"""$\ln \sum_i e^{x_i}$ along ``axis``, computed without overflow."""
+        return apply(ops.logsumexp, self, axis=axis, keepdims=keepdims)
+
+    def log_softmax(self, axis: int = -1) -> Value:
+        r"""$x_i - \ln\sum_j e^{x_j}$: stable for any logits."""
+        return self - self.logsumexp(axis=axis, keepdims=True)
+
+    def softmax(self, axis: int = -1) -> Value:
+        r"""$e^{x_i} / \sum_j e^{x_j}$, computed as $\exp(\text{log-softmax})$."""
+        return self.log_softmax(axis=axis).exp()
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> Value:
+        target = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        return apply(ops.reshape, self, shape=target)
+
+    def transpose(self, *axes: int) -> Value:
+        order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (tuple(axes) or None)
+        return apply(ops.transpose, self, axes=order)
+
+    @property
+    def T(self) -> Value:  # noqa: N802  (NumPy's name)
+        return apply(ops.transpose, self, axes=None)
+
+
+def _as_value(x: Any, primitive: Primitive, position: int) -> Value:
+    if isinstance(x, Value):
+        return x
+    argument = f"{primitive.name}(): operand {position + 1}"
+    return Value(as_float_array(x, argument), requires_grad=False)
+
+
+def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
+    """Run ``primitive`` forward on ``inputs`` and record it in the graph.
+
+    Inputs may be Values, numbers or NumPy arrays (the latter become constants). This is
+    also how a new primitive is used: build a :class:`~bplab.ops.Primitive` and apply it.
+    """
+    if len(inputs) != primitive.arity:
+        raise TypeError(f"{primitive.name}(): expected {primitive.arity} operand(s), got {len(inputs)}")
+    parents = tuple(_as_value(x, primitive, i) for i, x in enumerate(inputs))
+    try:
+        data = primitive.forward(*(p.data for p in parents), **params)
+    except (ValueError, IndexError) as exc:
+        shapes = ", ".join(str(p.data.shape) for p in parents)
+        raise ValueError(
+            f"{primitive.name}(): cannot use operands of shape {shapes}"
+            + (f" with {params}" if params else "")
+            + f": {primitive.shape_rule} (NumPy said: {exc})"
+        ) from None
+    out = Value.__new__(Value)
+    out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+    out.name = None
+    out.requires_grad = any(p.requires_grad for p in parents)
+    out._grad = None
+    out._op = primitive
+    out._parents = parents
+    out._params = params
+    return out

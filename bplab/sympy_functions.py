@@ -1,0 +1,66 @@
+r"""SymPy functions that SymPy lacks: the sigmoid $\sigma$ and ReLU, with their derivative rules.
+
+They keep formulas readable: SymPy writes $\frac{d}{dx}\sigma(x) = \sigma(x)(1 - \sigma(x))$
+instead of a tower of exponentials. Importing this module imports SymPy, so only
+:mod:`bplab.symbolic` and the SymPy twins in :mod:`bplab.ops` import it, when first needed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+from mpmath.libmp import prec_to_dps
+
+from bplab.ops import stable_sigmoid
+
+
+class sigmoid(sympy.Function):  # noqa: N801  (lower case, like sympy.exp)
+    r"""$\sigma(x) = \frac{1}{1 + e^{-x}}$, with $\sigma'(x) = \sigma(x)\,(1 - \sigma(x))$."""
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sympy.exp(-self.args[0]))).evalf(prec_to_dps(prec))
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sympy.exp(-x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _latex(self, printer, exp=None):
+        body = r"\sigma{\left(%s \right)}" % printer._print(self.args[0])
+        return body if exp is None else r"%s^{%s}" % (body, exp)
+
+
+class relu(sympy.Function):  # noqa: N801
+    r"""$\operatorname{relu}(x) = \max(0, x)$, with derivative $H(x)$ (taken as 0 at $x = 0$, as PyTorch does)."""
+
+    def _eval_evalf(self, prec):
+        return sympy.Max(0, self.args[0]).evalf(prec_to_dps(prec))
+
+    def fdiff(self, argindex=1):
+        return sympy.Heaviside(self.args[0], 0)
+
+    def _eval_rewrite_as_Max(self, x, **kwargs):
+        return sympy.Max(0, x)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer, exp=None):
+        body = r"\operatorname{relu}{\left(%s \right)}" % printer._print(self.args[0])
+        return body if exp is None else r"%s^{%s}" % (body, exp)
+
+
+def _numpy_relu(x):
+    return np.maximum(x, 0.0)
+
+
+#: What :func:`sympy.lambdify` should call for the functions above.
+NUMPY_IMPLEMENTATIONS = {"sigmoid": stable_sigmoid, "relu": _numpy_relu}
