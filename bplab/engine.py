@@ -21,6 +21,7 @@ from bplab import ops
 from bplab.ops import Primitive
 
 Number = int | float | np.number
+_FLOAT64 = np.dtype(np.float64)
 ArrayLike = Any  # a number, a (nested) sequence of numbers, or a NumPy array
 
 
@@ -362,10 +363,12 @@ class Value:
         return apply(ops.transpose, self, axes=None)
 
 
-def _as_value(x: Any, primitive: Primitive, position: int) -> Value:
+def _as_value(x: Any, primitive: Primitive, position: int, dtype: np.dtype) -> Value:
     if isinstance(x, Value):
         return x
     argument = f"{primitive.name}(): operand {position + 1}"
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return Value(np.asarray(x, dtype=dtype), requires_grad=False)  # 2.0 * float32 stays float32
     return Value(as_float_array(x, argument), requires_grad=False)
 
 
@@ -375,11 +378,16 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
     Inputs may be Values, numbers or NumPy arrays (the latter become constants). This is
     also how a new primitive is used: build a :class:`~bplab.ops.Primitive` and apply it.
     """
-    if len(inputs) != primitive.arity:
-        raise TypeError(f"{primitive.name}(): expected {primitive.arity} operand(s), got {len(inputs)}")
-    parents = tuple(_as_value(x, primitive, i) for i, x in enumerate(inputs))
+    if len(inputs) != len(primitive.vjps):
+        raise TypeError(f"{primitive.name}(): expected {len(primitive.vjps)} operand(s), got {len(inputs)}")
+    dtype = _FLOAT64
+    for x in inputs:
+        if isinstance(x, Value):
+            dtype = x.data.dtype
+            break
+    parents = tuple([x if isinstance(x, Value) else _as_value(x, primitive, i, dtype) for i, x in enumerate(inputs)])
     try:
-        data = primitive.forward(*(p.data for p in parents), **params)
+        data = primitive.forward(*[p.data for p in parents], **params)
     except (ValueError, IndexError) as exc:
         shapes = ", ".join(str(p.data.shape) for p in parents)
         raise ValueError(
@@ -390,7 +398,11 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
     out = Value.__new__(Value)
     out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
     out.name = None
-    out.requires_grad = any(p.requires_grad for p in parents)
+    out.requires_grad = False
+    for p in parents:
+        if p.requires_grad:
+            out.requires_grad = True
+            break
     out._grad = None
     out._op = primitive
     out._parents = parents

@@ -181,10 +181,9 @@ neg = Primitive(
 
 
 def _pow_vjp_base(g, out, a, b):
-    # b * a**(b-1), written so that a = 0 with b >= 1 gives no 0 * inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        local = b * np.power(a, b - 1)
-    return unbroadcast(g * local, a.shape)
+    if b.ndim == 0 and b == 2.0:  # the square of every loss: skip the general power
+        return unbroadcast(g * 2.0 * a, a.shape)
+    return unbroadcast(g * b * np.power(a, b - 1.0), a.shape)
 
 
 def _pow_vjp_exponent(g, out, a, b):

@@ -311,7 +311,7 @@ class _FormulaReader:
 
     def read_call(self, node: ast.Call) -> tuple[Any, float | None]:
         if not isinstance(node.func, ast.Name):
-            raise self.fail("only plain function calls like sin(x) are allowed, not this call", node)
+            raise self.fail(self.describe(node.func), node.func)
         name = node.func.id
         if name not in ALLOWED_FUNCTIONS:
             raise self.fail(f"unknown function '{name}'", node)
@@ -393,9 +393,11 @@ def lambdify(variables: Sequence[Any], exprs: Any, cse: bool = True) -> Callable
     """A fast NumPy function of ``variables`` computing ``exprs``, with shared parts computed once."""
     import sympy
 
-    from bplab.sympy_functions import NUMPY_IMPLEMENTATIONS
+    from bplab.sympy_functions import NUMPY_IMPLEMENTATIONS, elementwise_extrema
 
-    return sympy.lambdify(list(variables), exprs, modules=[NUMPY_IMPLEMENTATIONS, "numpy"], cse=cse)
+    return sympy.lambdify(
+        list(variables), elementwise_extrema(exprs), modules=[NUMPY_IMPLEMENTATIONS, "numpy"], cse=cse
+    )
 
 
 def expression_size(exprs: "sympy.Expr | Iterable[sympy.Expr]", cse: bool = False) -> int:

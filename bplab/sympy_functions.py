@@ -62,5 +62,35 @@ def _numpy_relu(x):
     return np.maximum(x, 0.0)
 
 
+class maximum(sympy.Function):  # noqa: N801
+    """Stand-in for ``Max`` handed to lambdify (SymPy prints ``Max`` as ``select``, which NumPy 2 rejects)."""
+
+
+class minimum(sympy.Function):  # noqa: N801
+    """Stand-in for ``Min`` handed to lambdify."""
+
+
+def elementwise_extrema(exprs):
+    """Replace Max/Min by :class:`maximum`/:class:`minimum` throughout ``exprs`` (an expression or a nest of lists)."""
+    if isinstance(exprs, sympy.Basic):
+        return exprs.replace(sympy.Max, maximum).replace(sympy.Min, minimum)
+    if isinstance(exprs, (list, tuple)):
+        return type(exprs)(elementwise_extrema(e) for e in exprs)
+    return exprs
+
+
+def _numpy_maximum(*values):
+    return np.maximum.reduce(np.broadcast_arrays(*values))
+
+
+def _numpy_minimum(*values):
+    return np.minimum.reduce(np.broadcast_arrays(*values))
+
+
 #: What :func:`sympy.lambdify` should call for the functions above.
-NUMPY_IMPLEMENTATIONS = {"sigmoid": stable_sigmoid, "relu": _numpy_relu}
+NUMPY_IMPLEMENTATIONS = {
+    "sigmoid": stable_sigmoid,
+    "relu": _numpy_relu,
+    "maximum": _numpy_maximum,
+    "minimum": _numpy_minimum,
+}
