@@ -1,0 +1,9 @@
+"""Interactive explorers: each a pure ``update(**params)`` inside a thin ipywidgets shell.
+
+Importing this package imports plotly; ipywidgets is imported when a widget is first shown.
+"""
+
+from bplab.explorers.base import Choice, Explorer, Slider, Toggle
+from bplab.explorers.welcome import WelcomeExplorer
+
+__all__ = ["Choice", "Explorer", "Slider", "Toggle", "WelcomeExplorer"]

@@ -1,0 +1,218 @@
+r"""The explorer shell: a pure ``update(**params)`` and a thin widget around it.
+
+An explorer subclass declares its ``controls`` (labelled sliders, menus, checkboxes) with
+defaults, and writes three pure methods:
+
+* ``compute(**params) -> state``: the numbers (train, differentiate, ...);
+* ``draw(state) -> go.Figure``: the picture;
+* ``describe(state) -> str``: one or two sentences for the status line (HTML allowed).
+
+``explorer.update(w=0.3)`` runs them without any browser (tests and benchmarks call it).
+``explorer.widget()`` (or just leaving ``explorer`` last in a cell) shows the sliders and a
+plotly ``FigureWidget``; moving a slider calls ``update`` and redraws inside ``batch_update``.
+An error inside an update is shown in the explorer as a readable message, never only in the
+browser console, and the last good picture stays.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
+
+import plotly.graph_objects as go
+
+ERROR_COLOUR = "#B2182B"
+
+
+# ---------------------------------------------------------------------------- controls
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A labelled number slider; ``log=True`` for learning rates (steps by factors of 10^step)."""
+
+    label: str
+    low: float
+    high: float
+    step: float | None = None
+    log: bool = False
+    integer: bool = False
+    readout_format: str | None = None
+
+    def check(self, name: str, value: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError(f"{name}: expected a number between {self.low:g} and {self.high:g}, got {value!r}")
+        if self.integer and int(value) != value:
+            raise ValueError(f"{name}: expected a whole number between {self.low:g} and {self.high:g}, got {value!r}")
+        if not self.low <= value <= self.high:
+            raise ValueError(f"{name}: expected a number between {self.low:g} and {self.high:g} ({self.label}), got {value!r}")
+        return int(value) if self.integer else float(value)
+
+    def make_widget(self, value: float, continuous_update: bool):
+        import ipywidgets as widgets
+
+        common = dict(description=self.label, value=value, continuous_update=continuous_update,
+                      style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+        if self.log:
+            return widgets.FloatLogSlider(base=10, min=math.log10(self.low), max=math.log10(self.high),
+                                          step=self.step or 0.05, readout_format=self.readout_format or ".3g", **common)
+        if self.integer:
+            return widgets.IntSlider(min=int(self.low), max=int(self.high), step=int(self.step or 1), **common)
+        return widgets.FloatSlider(min=self.low, max=self.high, step=self.step or (self.high - self.low) / 100,
+                                   readout_format=self.readout_format or ".3g", **common)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A labelled menu of options (strings)."""
+
+    label: str
+    options: Sequence[str]
+
+    def check(self, name: str, value: Any) -> str:
+        if value not in self.options:
+            raise ValueError(f"{name}: expected one of {', '.join(map(repr, self.options))}, got {value!r}")
+        return value
+
+    def make_widget(self, value: str, continuous_update: bool):
+        import ipywidgets as widgets
+
+        return widgets.Dropdown(description=self.label, options=list(self.options), value=value,
+                                style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A labelled checkbox."""
+
+    label: str
+
+    def check(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"{name}: expected True or False, got {value!r}")
+        return value
+
+    def make_widget(self, value: bool, continuous_update: bool):
+        import ipywidgets as widgets
+
+        return widgets.Checkbox(description=self.label, value=value, indent=False)
+
+
+Control = Slider | Choice | Toggle
+
+
+# ---------------------------------------------------------------------------- the shell
+
+
+class Explorer:
+    """Base class of every explorer. Constructor keyword arguments are the starting settings."""
+
+    title: ClassVar[str] = "Explorer"
+    controls: ClassVar[dict[str, Control]] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
+    continuous_update: ClassVar[bool] = True  # False where one update costs more than ~50 ms
+
+    def __init__(self, **settings: Any) -> None:
+        self.params: dict[str, Any] = {}
+        self.params = self._checked({**self.defaults, **settings})
+        self.state: Any = None
+        self.figure: go.Figure | None = None
+        self.status: str = ""
+        self._widgets: dict[str, Any] = {}
+        self._figure_widget: go.FigureWidget | None = None
+        self.update()
+
+    # ------------------------------------------------------------------ to write in a subclass
+    def compute(self, **params: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define compute(**params)")
+
+    def draw(self, state: Any) -> go.Figure:
+        raise NotImplementedError(f"{type(self).__name__} must define draw(state)")
+
+    def describe(self, state: Any) -> str:
+        return ""
+
+    # ------------------------------------------------------------------ the pure part
+    def _checked(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(settings) - set(self.controls))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unknown setting {', '.join(map(repr, unknown))}; "
+                f"its settings are {', '.join(self.controls)}"
+            )
+        merged = {**self.params, **settings}
+        return {name: control.check(name, merged[name]) for name, control in self.controls.items()}
+
+    def update(self, **changes: Any) -> go.Figure:
+        """Recompute with ``changes`` applied to the current settings; return the new figure."""
+        params = self._checked(changes)
+        state = self.compute(**params)
+        figure = self.draw(state)
+        self.params, self.state, self.figure, self.status = params, state, figure, self.describe(state)
+        return figure
+
+    # ------------------------------------------------------------------ the widget shell
+    def widget(self):
+        """The interactive view: labelled controls, a status line, an error line and the figure."""
+        import ipywidgets as widgets
+
+        self._figure_widget = go.FigureWidget(self.figure)
+        self._widgets = {
+            name: control.make_widget(self.params[name], self.continuous_update)
+            for name, control in self.controls.items()
+        }
+        status = widgets.HTML(value=self._status_html(), layout=widgets.Layout(min_height="2.5em"))
+        error = widgets.HTML(value="")
+
+        def on_change(name: str, change: dict) -> None:
+            try:
+                figure = self.update(**{name: change["new"]})
+                self._push(figure)
+                status.value = self._status_html()
+                error.value = ""
+            except Exception as exc:  # shown to the learner, never only in the browser console
+                error.value = (
+                    f'<div style="color:{ERROR_COLOUR}; font-weight:bold">Could not update: '
+                    f"{html.escape(str(exc))}</div><div>The picture shows the last setting that worked.</div>"
+                )
+
+        for name, control_widget in self._widgets.items():
+            control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
+        header = widgets.HTML(f"<h4 style='margin:0.2em 0'>{html.escape(self.title)}</h4>")
+        controls = widgets.GridBox(list(self._widgets.values()),
+                                   layout=widgets.Layout(grid_template_columns="repeat(2, 440px)"))
+        return widgets.VBox([header, controls, status, error, self._figure_widget])
+
+    def _status_html(self) -> str:
+        return f"<div style='font-size:14px'>{self.status}</div>"
+
+    def _push(self, figure: go.Figure) -> None:
+        """Copy ``figure`` into the live FigureWidget: one message to the browser."""
+        live = self._figure_widget
+        if live is None:
+            return
+        same_traces = len(live.data) == len(figure.data) and all(
+            a.type == b.type for a, b in zip(live.data, figure.data)
+        )
+        if not same_traces:
+            live.data = ()
+            live.add_traces(list(figure.data))
+        with live.batch_update():
+            if same_traces:
+                for old, new in zip(live.data, figure.data):
+                    properties = new.to_plotly_json()
+                    properties.pop("type", None)
+                    properties.pop("uid", None)
+                    old.update(properties, overwrite=True)
+            live.layout.update(figure.layout.to_plotly_json(), overwrite=True)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget())
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({settings})"

@@ -1,0 +1,115 @@
+"""The explorer shell: pure updates, validated settings, widgets that redraw, errors shown in place."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from bplab.explorers import Choice, Explorer, Slider, Toggle, WelcomeExplorer
+
+
+class Parabola(Explorer):
+    """A tiny explorer for testing the shell: y = a x^2 on a grid; fails on purpose when a = 0."""
+
+    title = "test parabola"
+    controls = {
+        "a": Slider("curvature a", -2.0, 2.0, step=0.5),
+        "rate": Slider("learning rate", 1e-3, 1.0, log=True),
+        "points": Slider("points", 3, 50, integer=True),
+        "kind": Choice("kind", ("plain", "shifted")),
+        "show": Toggle("show markers"),
+    }
+    defaults = {"a": 1.0, "rate": 0.1, "points": 11, "kind": "plain", "show": False}
+
+    def compute(self, a, rate, points, kind, show):
+        if a == 0:
+            raise ValueError("a flat curve has no bottom: choose a non-zero curvature")
+        x = np.linspace(-1, 1, points)
+        return {"x": x, "y": a * x**2 + (1.0 if kind == "shifted" else 0.0), "show": show}
+
+    def draw(self, state):
+        mode = "lines+markers" if state["show"] else "lines"
+        return go.Figure(go.Scatter(x=state["x"], y=state["y"], mode=mode))
+
+    def describe(self, state):
+        return f"{len(state['x'])} points"
+
+
+def test_update_is_pure_and_needs_no_browser():
+    explorer = Parabola()
+    figure = explorer.update(a=2.0, points=5)
+    assert isinstance(figure, go.Figure)
+    assert list(figure.data[0].y) == pytest.approx([2.0, 0.5, 0.0, 0.5, 2.0])
+    assert explorer.params["a"] == 2.0 and explorer.status == "5 points"
+    explorer.update(kind="shifted")  # other settings are kept
+    assert list(explorer.figure.data[0].y)[0] == pytest.approx(3.0)
+
+
+def test_constructor_arguments_are_the_starting_state():
+    explorer = Parabola(a=-1.5, points=7)
+    assert explorer.params == {"a": -1.5, "rate": 0.1, "points": 7, "kind": "plain", "show": False}
+    assert repr(explorer).startswith("Parabola(a=-1.5")
+
+
+@pytest.mark.parametrize(
+    "settings, error, message",
+    [
+        ({"a": 5.0}, ValueError, r"a: expected a number between -2 and 2 \(curvature a\), got 5.0"),
+        ({"a": "big"}, TypeError, r"a: expected a number between -2 and 2, got 'big'"),
+        ({"points": 2.5}, ValueError, "points: expected a whole number"),
+        ({"kind": "odd"}, ValueError, r"kind: expected one of 'plain', 'shifted', got 'odd'"),
+        ({"show": 1}, TypeError, "show: expected True or False"),
+        ({"speed": 1}, TypeError, r"unknown setting 'speed'; its settings are a, rate"),
+    ],
+)
+def test_bad_settings_name_the_setting_and_the_range(settings, error, message):
+    with pytest.raises(error, match=message):
+        Parabola(**settings)
+
+
+def test_widget_has_labelled_controls_and_a_log_slider():
+    import ipywidgets as widgets
+
+    box = Parabola().widget()
+    assert isinstance(box, widgets.VBox)
+    controls = Parabola().widget().children[1].children
+    labels = [c.description for c in controls]
+    assert labels == ["curvature a", "learning rate", "points", "kind", "show markers"]
+    assert isinstance(controls[1], widgets.FloatLogSlider)
+    assert isinstance(controls[2], widgets.IntSlider)
+
+
+def test_moving_a_slider_redraws_the_figure_widget():
+    explorer = Parabola()
+    box = explorer.widget()
+    live = box.children[-1]
+    assert isinstance(live, go.FigureWidget)
+    explorer._widgets["a"].value = -2.0
+    assert live.data[0].y[0] == pytest.approx(-2.0)
+    explorer._widgets["show"].value = True
+    assert live.data[0].mode == "lines+markers"
+    assert "11 points" in box.children[2].value
+
+
+def test_an_error_in_an_update_is_shown_in_the_explorer_and_the_last_picture_stays():
+    explorer = Parabola()
+    box = explorer.widget()
+    live = box.children[-1]
+    before = list(live.data[0].y)
+    explorer._widgets["a"].value = 0.0
+    assert "Could not update: a flat curve has no bottom" in box.children[3].value
+    assert list(live.data[0].y) == before
+    explorer._widgets["a"].value = 1.5  # a good setting clears the message
+    assert box.children[3].value == ""
+
+
+def test_welcome_explorer_shows_backprops_slope():
+    explorer = WelcomeExplorer()
+    assert explorer.state.cost == pytest.approx(0.49)
+    assert explorer.state.slope == pytest.approx(2.1)  # the one-weight example
+    assert "+2.1000" in explorer.status and "smaller" in explorer.status
+    explorer.update(w=0.0)
+    assert explorer.state.slope == pytest.approx(-1.5) and "bigger" in explorer.status
+    tangent = explorer.figure.data[1]
+    assert (tangent.y[1] - tangent.y[0]) / (tangent.x[1] - tangent.x[0]) == pytest.approx(-1.5)
