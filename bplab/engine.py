@@ -296,46 +296,59 @@ class Value:
 
     # ------------------------------------------------------------------ functions
     def exp(self) -> Value:
+        r"""$e^x$; its derivative is $e^x$."""
         return apply(ops.exp, self)
 
     def log(self) -> Value:
+        r"""$\ln x$; derivative $1/x$. ``x.sigmoid().log()`` is computed as one stable op."""
         fused = ops.STABLE_LOG_OF.get(self._op.name) if self._op is not None else None
         if fused is not None:  # log(sigmoid(x)) as one stable op: finite even at x = -1000
             return apply(fused, self._parents[0])
         return apply(ops.log, self)
 
     def tanh(self) -> Value:
+        r"""$\tanh x$; derivative $1 - \tanh^2 x$."""
         return apply(ops.tanh, self)
 
     def sigmoid(self) -> Value:
+        r"""$\sigma(x) = 1/(1 + e^{-x})$, stable for any x; derivative $\sigma(x)(1 - \sigma(x))$."""
         return apply(ops.sigmoid, self)
 
     def relu(self) -> Value:
+        r"""$\max(0, x)$; derivative 1 for $x > 0$, else 0 (0 at the kink, as in PyTorch)."""
         return apply(ops.relu, self)
 
     def abs(self) -> Value:
+        r"""$|x|$; derivative $\operatorname{sign}(x)$."""
         return apply(ops.absolute, self)
 
     def sin(self) -> Value:
+        r"""$\sin x$; derivative $\cos x$."""
         return apply(ops.sin, self)
 
     def cos(self) -> Value:
+        r"""$\cos x$; derivative $-\sin x$."""
         return apply(ops.cos, self)
 
     def tan(self) -> Value:
+        r"""$\tan x$; derivative $1 + \tan^2 x$."""
         return apply(ops.tan, self)
 
     def sqrt(self) -> Value:
+        r"""$\sqrt{x} = x^{1/2}$; derivative $\frac{1}{2\sqrt{x}}$."""
         return apply(ops.power, self, 0.5)
 
     # ------------------------------------------------------------------ reductions and shape
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        r"""$\sum x_i$ over ``axis`` (all by default); each $x_i$ gets the output gradient."""
         return apply(ops.reduce_sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        r"""$\frac{1}{n}\sum x_i$ over ``axis``; each $x_i$ gets $1/n$ of the output gradient."""
         return apply(ops.reduce_mean, self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        r"""$\max x_i$ over ``axis``; the gradient goes to the arg-max (shared among ties)."""
         return apply(ops.reduce_max, self, axis=axis, keepdims=keepdims)
 
     def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:

@@ -190,3 +190,10 @@ def test_repr_shows_data_grad_and_name():
     w = Value(0.8, name="w")
     (w * 2.0).backward()
     assert repr(w) == "Value(0.8, grad=2., name='w')"
+
+
+def test_every_primitive_states_its_formula_and_derivative():
+    for name, primitive in ops.PRIMITIVES.items():
+        assert primitive.name == name
+        assert any(mark in primitive.formula for mark in ("d/dx", "\\partial", "\\bar", "gradient")), name
+        assert len(primitive.vjps) in (1, 2) and callable(primitive.to_sympy)
