@@ -100,7 +100,28 @@ class Toggle:
         return widgets.Checkbox(description=self.label, value=value, indent=False)
 
 
-Control = Slider | Choice | Toggle
+@dataclass(frozen=True)
+class FormulaBox:
+    """A text box for a typed formula, read by the safe parser when the learner presses Enter."""
+
+    label: str
+
+    def check(self, name: str, value: Any) -> str:
+        from bplab.symbolic import parse
+
+        if not isinstance(value, str):
+            raise TypeError(f"{name}: expected a formula as text, like 'x**2', got {value!r}")
+        parse(value)  # raises FormulaError (a ValueError) that points at the problem
+        return value
+
+    def make_widget(self, value: str, continuous_update: bool):
+        import ipywidgets as widgets
+
+        return widgets.Text(description=self.label, value=value, continuous_update=False,
+                            style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+
+
+Control = Slider | Choice | Toggle | FormulaBox
 
 
 # ---------------------------------------------------------------------------- the shell

@@ -1,0 +1,117 @@
+r"""Checkers for the "your turn" cells: they accept any equivalent answer and never raise at the learner.
+
+A "your turn" cell looks like::
+
+    answer = ...          # replace ... with your answer
+    check_number(answer, expected=2.1, hint="dC/dw = dC/da times da/dw")
+
+An untouched cell (the answer still ``...``) runs without error and says what to do. A wrong
+answer gets the hint; a right one gets a short confirmation. Formulas are compared by meaning,
+not by spelling: ``2*i*(i*w - y)`` and ``2*i**2*w - 2*i*y`` are both right.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+NOT_ANSWERED = "not answered"
+CORRECT = "correct"
+NOT_YET = "not yet"
+UNREADABLE = "unreadable"
+
+_COLOURS = {CORRECT: "#1b7837", NOT_YET: "#B35806", NOT_ANSWERED: "#555555", UNREADABLE: "#B2182B"}
+_ICONS = {CORRECT: "✔", NOT_YET: "✘", NOT_ANSWERED: "…", UNREADABLE: "?"}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a checker says: ``verdict`` (correct / not yet / not answered / unreadable) and a message."""
+
+    verdict: str
+    message: str
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == CORRECT
+
+    def __repr__(self) -> str:
+        return f"{_ICONS[self.verdict]} {self.message}"
+
+    def _repr_html_(self) -> str:
+        colour = _COLOURS[self.verdict]
+        return (f'<div style="border-left:4px solid {colour}; padding:0.3em 0.8em; color:{colour}">'
+                f"<b>{_ICONS[self.verdict]}</b> {html.escape(self.message)}</div>")
+
+
+def _not_answered(what: str) -> Feedback:
+    return Feedback(NOT_ANSWERED, f"Not answered yet: replace the ... with {what}, then run the cell again.")
+
+
+def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3, abs_tol: float = 1e-6) -> Feedback:
+    """Accept any number within ``rel_tol`` (relative) or ``abs_tol`` (absolute) of ``expected``."""
+    if answer is Ellipsis:
+        return _not_answered("a number")
+    try:
+        value = float(np.asarray(answer.data if hasattr(answer, "data") else answer, dtype=float))
+    except (TypeError, ValueError):
+        return Feedback(UNREADABLE, f"Expected a number, got {type(answer).__name__} {answer!r}.")
+    if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
+        return Feedback(CORRECT, f"Correct: {value:.6g}.")
+    direction = "too big" if value > expected else "too small"
+    return Feedback(NOT_YET, f"Not yet: {value:.6g} is {direction}." + (f" Hint: {hint}" if hint else ""))
+
+
+def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, seed: int = 0) -> Feedback:
+    """Accept any formula equal to ``expected`` (text or SymPy), e.g. ``"2*x"`` for ``"x + x"``.
+
+    Equality is decided by SymPy (the difference simplifies to 0) and, if SymPy cannot tell,
+    by comparing both at random points.
+    """
+    import sympy
+
+    from bplab.symbolic import FormulaError, lambdify, parse
+
+    if answer is Ellipsis:
+        return _not_answered('a formula in quotes, like "2*x"')
+    try:
+        given = parse(answer) if isinstance(answer, str) else answer
+        target = parse(expected) if isinstance(expected, str) else expected
+        if not isinstance(given, sympy.Basic):
+            raise FormulaError(f"expected the formula as text in quotes, got {type(answer).__name__} {answer!r}")
+    except FormulaError as exc:
+        return Feedback(UNREADABLE, f"I could not read your formula: {str(exc).splitlines()[0]}")
+    unknown = sorted(s.name for s in given.free_symbols - target.free_symbols)
+    if unknown:
+        return Feedback(NOT_YET, f"Not yet: your formula uses {', '.join(unknown)}, which the answer does not need."
+                        + (f" Hint: {hint}" if hint else ""))
+    if sympy.simplify(given - target) == 0 or _agree_at_random_points(given, target, samples, seed, lambdify):
+        return Feedback(CORRECT, f"Correct: {sympy.sstr(given)} is right.")
+    return Feedback(NOT_YET, "Not yet: that formula gives different values." + (f" Hint: {hint}" if hint else ""))
+
+
+def _agree_at_random_points(given, target, samples: int, seed: int, lambdify) -> bool:
+    symbols = sorted(target.free_symbols | given.free_symbols, key=lambda s: s.name)
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(0.3, 2.0, size=(samples, len(symbols)))  # positive: logs and roots stay real
+    with np.errstate(all="ignore"):
+        a = np.asarray([lambdify(symbols, given)(*p) for p in points], dtype=float)
+        b = np.asarray([lambdify(symbols, target)(*p) for p in points], dtype=float)
+    finite = np.isfinite(a) & np.isfinite(b)
+    return bool(finite.any() and np.allclose(a[finite], b[finite], rtol=1e-9, atol=1e-12) and np.array_equal(finite, np.isfinite(a)))
+
+
+def check_choice(answer: Any, expected: str, options: Sequence[str], hint: str = "") -> Feedback:
+    """For "is it true?" and multiple-choice questions: ``answer`` must be one of ``options``."""
+    if answer is Ellipsis:
+        return _not_answered(f"one of {', '.join(map(repr, options))}")
+    normal = str(answer).strip().lower()
+    if normal not in [o.lower() for o in options]:
+        return Feedback(UNREADABLE, f"Expected one of {', '.join(map(repr, options))}, got {answer!r}.")
+    if normal == expected.lower():
+        return Feedback(CORRECT, "Correct.")
+    return Feedback(NOT_YET, "Not yet." + (f" Hint: {hint}" if hint else ""))

@@ -1,0 +1,51 @@
+"""The "your turn" checkers: equivalent answers pass, wrong ones get the hint, untouched ones run."""
+
+from __future__ import annotations
+
+import pytest
+
+from bplab.exercises import CORRECT, NOT_ANSWERED, NOT_YET, UNREADABLE, check_choice, check_formula, check_number
+
+
+def test_untouched_exercises_run_and_say_what_to_do():
+    for feedback in (check_number(..., 2.1), check_formula(..., "2*x"), check_choice(..., "yes", ["yes", "no"])):
+        assert feedback.verdict == NOT_ANSWERED and "replace the ..." in repr(feedback)
+
+
+def test_numbers_within_tolerance():
+    assert check_number(2.1000001, 2.1).correct
+    assert check_number(0.59, 0.59).verdict == CORRECT
+    wrong = check_number(2.5, 2.1, hint="multiply by i")
+    assert wrong.verdict == NOT_YET and "too big" in wrong.message and "Hint: multiply by i" in wrong.message
+    assert check_number("two", 2.0).verdict == UNREADABLE
+
+
+@pytest.mark.parametrize("answer", ["2*i*(i*w - y)", "2*i**2*w - 2*i*y", "(i*w-y)*i*2", "2*i*(w*i) - 2*y*i"])
+def test_equivalent_formulas_are_all_right(answer):
+    assert check_formula(answer, "2*i*(i*w - y)").correct
+
+
+def test_formulas_that_need_numeric_comparison():
+    assert check_formula("sigmoid(x)*(1 - sigmoid(x))", "exp(-x)/(1 + exp(-x))**2").correct
+    assert check_formula("log(x**2)", "2*log(x)").correct  # equal for x > 0, where the checker samples
+
+
+def test_wrong_and_unreadable_formulas_never_raise():
+    wrong = check_formula("2*(i*w - y)", "2*i*(i*w - y)", hint="the chain rule multiplies by da/dw = i")
+    assert wrong.verdict == NOT_YET and "Hint: the chain rule" in wrong.message
+    extra = check_formula("2*i*(i*w - y) + z", "2*i*(i*w - y)")
+    assert extra.verdict == NOT_YET and "uses z" in extra.message
+    broken = check_formula("2x", "2*x")
+    assert broken.verdict == UNREADABLE and "multiplication with *" in broken.message
+    assert check_formula(3, "2*x").verdict == UNREADABLE
+
+
+def test_choice():
+    assert check_choice("False", "false", ["true", "false"]).correct
+    assert check_choice("true", "false", ["true", "false"], hint="try it").verdict == NOT_YET
+    assert check_choice("maybe", "false", ["true", "false"]).verdict == UNREADABLE
+
+
+def test_feedback_renders_in_notebooks():
+    html = check_number(2.1, 2.1)._repr_html_()
+    assert "Correct" in html and "#1b7837" in html
