@@ -97,3 +97,49 @@ def test_zigzag_between_the_two_limits():
     explorer = OneWeightExplorer(rate=0.3, steps=40)
     assert "zig-zag" in explorer.status
     assert explorer.state.weights[-1] == pytest.approx(BEST_WEIGHT, abs=1e-9)
+
+
+# ------------------------------------------------------------------ apples vs oranges
+
+from bplab import Value, compare  # noqa: E402
+from bplab.explorers.line_classifier import LineClassifier, Scaler, decision_line, neuron_loss, train_line  # noqa: E402
+
+
+def test_the_sigmoid_line_learns_to_separate_the_fruit():
+    explorer = LineClassifier(epochs=100)
+    assert explorer.state.accuracies[0] < 0.6 < 0.95 < explorer.state.accuracies[-1]
+    assert explorer.state.losses[-1] < explorer.state.losses[0] / 5
+    assert "sorts" in explorer.status
+
+
+def test_a_step_output_cannot_be_trained_by_slopes():
+    explorer = LineClassifier(output="step", epochs=50)
+    assert np.array_equal(explorer.state.history[0], explorer.state.history[-1])
+    assert "did not move" in explorer.status and "slope is 0" in explorer.status
+
+
+def test_the_neuron_loss_gradient_three_ways():
+    X = np.array([[0.5, -1.0], [-0.3, 0.8], [1.2, 0.1]])
+    y = np.array([1.0, 0.0, 1.0])
+    result = compare(lambda w, b: neuron_loss(w, b, X, y, "sigmoid")[0], at={"w": np.array([0.4, -0.7]), "b": 0.2})
+    assert result.ok, repr(result)
+    w, b = Value(np.array([0.4, -0.7])), Value(0.2)
+    neuron_loss(w, b, X, y, "sigmoid")[0].backward()
+    p = 1 / (1 + np.exp(-(X @ w.data + b.data)))
+    assert np.allclose(w.grad, X.T @ (p - y) / 3)  # cross-entropy + sigmoid: gradient (p - y) x
+
+
+def test_decision_line_in_original_units():
+    scaler = Scaler(mean=np.array([4.0, 0.5]), std=np.array([0.5, 0.2]))
+    radius, colour = decision_line(np.array([1.0, 1.0, 0.0]), scaler)
+    u = (radius - 4.0) / 0.5
+    v = (colour - 0.5) / 0.2
+    assert np.allclose(u + v, 0.0)
+    assert decision_line(np.array([1.0, 0.0, 0.0]), scaler) is None
+
+
+def test_training_stops_and_records_divergence():
+    with np.errstate(all="ignore"):
+        history, losses, _ = train_line(np.array([[1e300, 1.0]]), np.array([0.0]), 1e10, 1.0, 1.0, 0.0, epochs=5)
+    assert len(losses) == 2 and np.isnan(losses[-1])
+    assert not np.all(np.isfinite(history[-1]))

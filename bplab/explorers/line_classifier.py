@@ -1,0 +1,159 @@
+r"""Apples vs oranges: train a line that separates two kinds of fruit.
+
+One neuron: $z = w_1 x_1 + w_2 x_2 + b$ on the two measurements (radius, colour value), each
+rescaled to mean 0 and spread 1 so that one learning rate suits both. With a **sigmoid**
+output $p = \sigma(z)$ and the cross-entropy loss $L = -\frac1n\sum y\ln p + (1-y)\ln(1-p)$,
+gradient descent moves the line $z = 0$ across the scatter plot. With a **step** output
+(1 if $z > 0$ else 0) every slope is 0: the step is flat, so gradient descent cannot move it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from bplab import data, ops
+from bplab.engine import Value, apply
+from bplab.explorers.base import Choice, Explorer, Slider
+from bplab.plots import PALETTE, base_layout
+
+FRUIT_NAMES = ("apple", "orange")
+RADIUS_RANGE = (2.7, 5.3)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Rescales each column to mean 0 and spread 1: ``(x - mean) / std``."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray) -> "Scaler":
+        return cls(X.mean(axis=0), X.std(axis=0))
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.mean) / self.std
+
+
+def neuron_loss(weights: Value, bias: Value, X: np.ndarray, y: np.ndarray, output: str) -> tuple[Value, np.ndarray]:
+    """The loss of one neuron on the (rescaled) data, and its predictions (0 or 1)."""
+    z = X @ weights + bias
+    if output == "sigmoid":  # cross-entropy, computed through the stable log-sigmoid
+        loss = -(y * z.sigmoid().log() + (1.0 - y) * (-z).sigmoid().log()).mean()
+    else:  # a step output: its slope is 0 everywhere, so no gradient reaches the weights
+        loss = ((apply(ops.step, z) - y) ** 2).mean()
+    return loss, (z.data > 0).astype(int)
+
+
+def train_line(X: np.ndarray, y: np.ndarray, rate: float, w1: float, w2: float, b: float, epochs: int,
+               output: str = "sigmoid") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-batch gradient descent. Returns parameters per epoch (epochs+1, 3), losses and accuracies."""
+    weights, bias = Value(np.array([w1, w2]), name="w"), Value(b, name="b")
+    history, losses, accuracies = [], [], []
+    for _ in range(epochs + 1):
+        weights.zero_grad()
+        bias.zero_grad()
+        loss, predictions = neuron_loss(weights, bias, X, y, output)
+        history.append([*weights.data, float(bias.data)])
+        losses.append(loss.item())
+        accuracies.append(float(np.mean(predictions == y)))
+        loss.backward()
+        weights.data = weights.data - rate * weights.grad
+        bias.data = bias.data - rate * bias.grad
+        if not np.all(np.isfinite(weights.data)) or not np.isfinite(bias.data):  # diverged: record it and stop
+            history.append([*weights.data, float(bias.data)])
+            losses.append(np.nan)
+            accuracies.append(accuracies[-1])
+            break
+    return np.array(history), np.array(losses), np.array(accuracies)
+
+
+@dataclass(frozen=True)
+class LineState:
+    X: np.ndarray
+    y: np.ndarray
+    scaler: Scaler
+    output: str
+    history: np.ndarray
+    losses: np.ndarray
+    accuracies: np.ndarray
+
+
+def decision_line(parameters: np.ndarray, scaler: Scaler) -> tuple[np.ndarray, np.ndarray] | None:
+    """The line z = 0 in the original units (radius, colour), or None if the weights give no line."""
+    w1, w2, b = parameters
+    if abs(w2) < 1e-12:
+        return None
+    radius = np.linspace(*RADIUS_RANGE, 2)
+    u = (radius - scaler.mean[0]) / scaler.std[0]
+    v = -(w1 * u + b) / w2
+    return radius, v * scaler.std[1] + scaler.mean[1]
+
+
+class LineClassifier(Explorer):
+    """``LineClassifier(rate=0.5, w1=-1.0, w2=0.5, b=1.0, epochs=60, output="sigmoid")``."""
+
+    title = "Apples vs oranges: a line that learns"
+    controls = {
+        "rate": Slider("learning rate (logarithmic)", 1e-3, 10.0, log=True, step=0.05),
+        "epochs": Slider("epochs (steps of training)", 0, 200, integer=True),
+        "w1": Slider("starting weight of radius w₁", -3.0, 3.0, step=0.1),
+        "w2": Slider("starting weight of colour w₂", -3.0, 3.0, step=0.1),
+        "b": Slider("starting bias b", -3.0, 3.0, step=0.1),
+        "output": Choice("output", ("sigmoid", "step")),
+    }
+    defaults = {"rate": 0.5, "epochs": 60, "w1": -1.0, "w2": 0.5, "b": 1.0, "output": "sigmoid"}
+    continuous_update = False  # each change retrains: update when the slider is let go
+
+    def __init__(self, n: int = 80, seed: int = 0, **settings) -> None:
+        self._X, self._y = data.apples_vs_oranges(n=n, seed=seed)
+        self._scaler = Scaler.fit(self._X)
+        super().__init__(**settings)
+
+    def compute(self, rate: float, epochs: int, w1: float, w2: float, b: float, output: str) -> LineState:
+        history, losses, accuracies = train_line(self._scaler(self._X), self._y.astype(float), rate, w1, w2, b, epochs, output)
+        return LineState(self._X, self._y, self._scaler, output, history, losses, accuracies)
+
+    def draw(self, s: LineState) -> go.Figure:
+        figure = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.12,
+                               subplot_titles=("The fruit and the line", "Loss while training"))
+        symbols = ("circle", "diamond")
+        colours = (PALETTE["vermillion"], PALETTE["orange"])
+        for k, name in enumerate(FRUIT_NAMES):
+            mine = s.y == k
+            figure.add_trace(go.Scatter(x=s.X[mine, 0], y=s.X[mine, 1], mode="markers", name=f"{name}s",
+                                        marker=dict(symbol=symbols[k], size=9, color=colours[k], line=dict(color="black", width=1))),
+                             row=1, col=1)
+        last = len(s.history) - 1
+        for fraction, width, dash in ((0.0, 1.5, "dot"), (0.5, 1.5, "dash"), (1.0, 3.5, "solid")):
+            index = int(round(fraction * last))
+            line = decision_line(s.history[index], s.scaler)
+            label = "start" if index == 0 else ("now" if index == last else f"epoch {index}")
+            x, y = line if line is not None else ([None], [None])
+            figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"line: {label}",
+                                        line=dict(color=PALETTE["blue"], width=width, dash=dash)), row=1, col=1)
+        losses = np.where(np.isfinite(s.losses), s.losses, np.nan)
+        figure.add_trace(go.Scatter(x=np.arange(len(losses)), y=losses, mode="lines", name="loss",
+                                    line=dict(color=PALETTE["green"], width=2.5), showlegend=False), row=1, col=2)
+        figure.update_layout(**base_layout(height=430, legend=dict(orientation="h", y=-0.25)))
+        figure.update_xaxes(title_text="radius (cm)", range=list(RADIUS_RANGE), row=1, col=1)
+        figure.update_yaxes(title_text="colour value (0 red, 1 orange)", range=[-0.05, 1.05], row=1, col=1)
+        figure.update_xaxes(title_text="epoch", row=1, col=2)
+        figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=2)
+        return figure
+
+    def describe(self, s: LineState) -> str:
+        accuracy = s.accuracies[-1]
+        epochs = len(s.losses) - 1
+        if not np.all(np.isfinite(s.history[-1])):
+            return "<b>Diverged:</b> the weights became infinite. Lower the learning rate."
+        if s.output == "step":
+            moved = np.abs(s.history[-1] - s.history[0]).max()
+            return (f"<b>The line did not move</b> (it moved by {moved:g}): the step output is flat, so every slope is 0 "
+                    f"and gradient descent has nothing to follow. It sorts {accuracy:.0%} of the fruit right. Switch to sigmoid.")
+        return (f"After {epochs} epochs the line sorts <b>{accuracy:.0%}</b> of the fruit right "
+                f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}).")
