@@ -20,6 +20,8 @@ import numpy as np
 
 from bplab.engine import Value, as_float_array
 
+MAX_FORMULA_SHOWN = 160  # characters; longer formulas are summarized, not printed
+
 # ---------------------------------------------------------------------------- central differences
 
 
@@ -226,7 +228,14 @@ class Comparison:
         array = np.asarray(array)
         if array.ndim == 0:
             return f"{float(array):.10g}"
+        if array.size <= 4:
+            return np.array2string(array, precision=7, separator=", ", floatmode="maxprec")
         return f"array of shape {array.shape}, |·| = {np.linalg.norm(array):.6g}"
+
+    def _formula_text(self) -> str | None:
+        """The formula as text, or None when it is too long to be worth reading."""
+        text = str(self.formula)
+        return text if len(text) <= MAX_FORMULA_SHOWN else None
 
     def __repr__(self) -> str:
         header = ("variable", "symbolic (SymPy)", "backprop", "numeric (central diff.)", "rel. error")
@@ -235,7 +244,8 @@ class Comparison:
             for r in self.rows
         ]
         widths = [max(len(row[k]) for row in table) for k in range(len(header))]
-        lines = [f"f = {self.formula}  =  {self.value:.10g}"]
+        formula = self._formula_text() or f"(a formula of {len(str(self.formula))} characters)"
+        lines = [f"f = {formula}  =  {self.value:.10g}"]
         lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
         verdict = "agree" if self.ok else "DISAGREE"
         lines.append(f"max rel. error {self.max_rel_error:.1e}: the three routes {verdict} (tolerance {self.tolerance:.0e})")
@@ -259,7 +269,10 @@ class Comparison:
             )
         colour = "#1b7837" if self.ok else "#b2182b"
         verdict = "the three routes agree" if self.ok else "the three routes DISAGREE"
-        formula = f"${latex(self.formula)}$" if hasattr(self.formula, "free_symbols") else html.escape(str(self.formula))
+        if self._formula_text() is None:
+            formula = f"(a formula of {len(str(self.formula))} characters)"
+        else:
+            formula = f"${latex(self.formula)}$" if hasattr(self.formula, "free_symbols") else html.escape(str(self.formula))
         return (
             f"<div><p>f = {formula} = {self.value:.10g}</p>"
             '<table><thead><tr><th style="text-align:left">variable</th><th style="text-align:left">derivative</th>'
