@@ -1,0 +1,84 @@
+"""Explorer benchmark: the time of each explorer's ``update()`` at its default setting.
+
+Budget (design.md): at most 50 ms of Python time per update. Each explorer is updated with a
+setting that differs from the current one (so nothing is cached), alternating between two
+values of its first control; medians over repeats, one BLAS thread. A reference measured in
+the same run, the cost of building one empty plotly figure, is printed as a unit: an update
+that costs N of them is N figure-constructions' worth of work.
+
+Run: ``python bench/explorers.py``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import plotly.graph_objects as go
+from threadpoolctl import threadpool_limits
+
+from bplab.explorers.base import Choice, Explorer, Slider, Toggle
+from bplab.explorers.guessing import GuessingGame
+from bplab.explorers.line_classifier import LineClassifier
+from bplab.explorers.one_weight import OneWeightExplorer
+from bplab.explorers.secant import SecantExplorer
+from bplab.explorers.welcome import WelcomeExplorer
+
+BUDGET = 0.050
+EXPLORERS: list[type[Explorer]] = [WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier]
+
+
+def two_settings(explorer: Explorer) -> tuple[dict, dict]:
+    """Two nearby values of the first numeric control (the one a learner moves first)."""
+    for name, control in explorer.controls.items():
+        value = explorer.params[name]
+        if isinstance(control, Slider):
+            if control.log:
+                other = value * 1.1 if value * 1.1 <= control.high else value / 1.1
+            elif control.integer:
+                other = value + 1 if value + 1 <= control.high else value - 1
+            else:
+                step = control.step or (control.high - control.low) / 100
+                other = value + step if value + step <= control.high else value - step
+            return {name: value}, {name: other}
+        if isinstance(control, Toggle):
+            return {name: value}, {name: not value}
+        if isinstance(control, Choice):
+            other = next(o for o in control.options if o != value)
+            return {name: value}, {name: other}
+    raise ValueError(f"{type(explorer).__name__} has no control to move")
+
+
+def median_update(explorer: Explorer, repeats: int = 25) -> float:
+    first, second = two_settings(explorer)
+    samples = []
+    for k in range(repeats):
+        start = time.perf_counter()
+        explorer.update(**(second if k % 2 == 0 else first))
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    with threadpool_limits(limits=1):
+        reference = statistics.median(
+            [_time(lambda: go.Figure(layout=dict(title="reference"))) for _ in range(50)]
+        )
+        print("explorer update() at the default setting (median; 1 BLAS thread; budget 50 ms)")
+        print(f"  reference: one empty go.Figure() = {reference * 1e3:.2f} ms")
+        print(f"  {'explorer':<20} {'update':>9}  {'x reference':>11}  budget")
+        for cls in EXPLORERS:
+            explorer = cls()
+            seconds = median_update(explorer)
+            verdict = "ok" if seconds <= BUDGET else "OVER"
+            print(f"  {cls.__name__:<20} {seconds * 1e3:7.1f} ms  {seconds / reference:9.1f} x  {verdict}")
+
+
+def _time(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
