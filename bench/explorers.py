@@ -18,14 +18,18 @@ import plotly.graph_objects as go
 from threadpoolctl import threadpool_limits
 
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
+from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
 from bplab.explorers.line_classifier import LineClassifier
 from bplab.explorers.one_weight import OneWeightExplorer
 from bplab.explorers.secant import SecantExplorer
+from bplab.explorers.slowdown import SlowdownExplorer
 from bplab.explorers.welcome import WelcomeExplorer
 
 BUDGET = 0.050
-EXPLORERS: list[type[Explorer]] = [WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier]
+EXPLORERS: list[type[Explorer]] = [
+    WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper, SlowdownExplorer,
+]
 
 
 def two_settings(explorer: Explorer) -> tuple[dict, dict]:

@@ -112,11 +112,14 @@ def graph_layout(output: Value) -> dict[int, tuple[float, float]]:
 
 
 def graph_figure(output: Value, title: str = "Computational graph", show_grad: bool = True,
-                 highlight: Value | None = None, height: int | None = None) -> go.Figure:
+                 highlight: Value | None = None, height: int | None = None,
+                 known_values: set[int] | None = None, known_grads: set[int] | None = None) -> go.Figure:
     r"""Draw the graph that computed ``output``: one box per node with its operation, value and gradient.
 
     Arrows run from inputs to outputs (the forward pass); gradients flow back along them.
-    ``highlight`` marks one node (the graph stepper's current node). Plotly only, no Graphviz.
+    ``highlight`` marks one node (the graph stepper's current node). ``known_values`` and
+    ``known_grads`` (sets of ``id(node)``) show "?" for what is not computed yet; None shows all.
+    Plotly only, no Graphviz.
     """
     order = output.topological_order()
     positions = graph_layout(output)
@@ -139,9 +142,11 @@ def graph_figure(output: Value, title: str = "Computational graph", show_grad: b
         x, y = positions[id(node)]
         xs.append(x)
         ys.append(y)
-        lines = [f"<b>{_node_title(node)}</b>", f"value {_describe(node.data)}"]
+        value_known = known_values is None or id(node) in known_values
+        lines = [f"<b>{_node_title(node)}</b>", f"value {_describe(node.data) if value_known else '?'}"]
         if show_grad and node.requires_grad:
-            lines.append(f"grad {_describe(node.grad)}")
+            grad_known = known_grads is None or id(node) in known_grads
+            lines.append(f"grad {_describe(node.grad) if grad_known else '?'}")
         texts.append("<br>".join(lines))
         if node is highlight:
             colours.append(PALETTE["orange"])

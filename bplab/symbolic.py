@@ -435,3 +435,70 @@ def symbolic_gradients(output: Value, wrt: Sequence[Value]) -> list[np.ndarray]:
         values = np.asarray(function(*all_data), dtype=np.float64)
         results.append(np.broadcast_to(values, (len(derivatives),)).reshape(target.data.shape).copy())
     return results
+
+
+# ---------------------------------------------------------------------------- typed text -> Value graph, as written
+
+
+def _value_function(name: str):
+    methods = {"sin": Value.sin, "cos": Value.cos, "tan": Value.tan, "exp": Value.exp, "log": Value.log,
+               "sqrt": Value.sqrt, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "relu": Value.relu, "abs": Value.abs}
+    return methods[name]
+
+
+def build_graph(text: str, values: Mapping[str, Any]) -> tuple[Value, dict[str, Value]]:
+    """The Value graph of a typed formula, operation by operation as the learner wrote it.
+
+    Unlike ``from_sympy(parse(text), ...)``, nothing is rearranged: ``a - y`` stays one
+    subtraction (SymPy would store ``a + (-1)*y``). The text is first checked by :func:`parse`,
+    so the same whitelist and limits apply. Returns the output and the leaf Value of each variable.
+    """
+    expr = parse(text)
+    names = sorted(s.name for s in expr.free_symbols)
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise ValueError(
+            f"values: no value for {', '.join(missing)}; the formula uses {', '.join(names)}; "
+            f"add {', '.join(f'{n}=...' for n in missing)}"
+        )
+    leaves = {n: Value(float(values[n]), name=n) for n in names}
+    constants = {"pi": math.pi, "e": math.e, "E": math.e}
+    binary = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+              ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b, ast.BitXor: lambda a, b: a**b}
+
+    def build(node: ast.AST) -> Any:  # depth is bounded by parse()'s node limit
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return constants[node.id] if node.id in constants else leaves[node.id]
+        if isinstance(node, ast.UnaryOp):
+            operand = build(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            return binary[type(node.op)](build(node.left), build(node.right))
+        if isinstance(node, ast.Call):
+            argument = build(node.args[0])
+            return _value_function(node.func.id)(argument if isinstance(argument, Value) else Value(argument, requires_grad=False))
+        raise FormulaError(f"unexpected part {type(node).__name__}")  # parse() has already refused it
+
+    output = build(ast.parse(text.strip(), mode="eval").body)
+    if not isinstance(output, Value):
+        output = Value(output, requires_grad=False)
+    return output, leaves
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """Read ``"i=1.5, w=0.8, y=0.5"`` into numbers; each value may be a constant formula like ``pi/4``."""
+    result: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, number_text = part.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or name.startswith("_"):
+            raise FormulaError(f"values: could not read '{part}'; write name=number, separated by commas, like x=1.5, y=-2")
+        if not number_text.strip():
+            raise FormulaError(f"values: {name} has no number after '='; write {name}=1.5, for example")
+        number = parse(number_text)
+        if number.free_symbols:
+            raise FormulaError(f"values: the value of {name} must be a number, got '{number_text.strip()}'")
+        result[name] = float(number.evalf())
+    return result

@@ -3,7 +3,7 @@
 Importing this package imports plotly; ipywidgets is imported when a widget is first shown.
 """
 
-from bplab.explorers.base import Choice, Explorer, FormulaBox, Slider, Toggle
+from bplab.explorers.base import Choice, Explorer, FormulaBox, Slider, Toggle, ValuesBox
 from bplab.explorers.welcome import WelcomeExplorer
 
-__all__ = ["Choice", "Explorer", "FormulaBox", "Slider", "Toggle", "WelcomeExplorer"]
+__all__ = ["Choice", "Explorer", "FormulaBox", "Slider", "Toggle", "ValuesBox", "WelcomeExplorer"]

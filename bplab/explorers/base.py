@@ -121,7 +121,28 @@ class FormulaBox:
                             style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
 
 
-Control = Slider | Choice | Toggle | FormulaBox
+@dataclass(frozen=True)
+class ValuesBox:
+    """A text box for variable values, ``"x=1.5, y=-2"`` (each value may be a constant like ``pi/4``)."""
+
+    label: str
+
+    def check(self, name: str, value: Any) -> str:
+        from bplab.symbolic import parse_values
+
+        if not isinstance(value, str):
+            raise TypeError(f"{name}: expected text like 'x=1.5, y=-2', got {value!r}")
+        parse_values(value)
+        return value
+
+    def make_widget(self, value: str, continuous_update: bool):
+        import ipywidgets as widgets
+
+        return widgets.Text(description=self.label, value=value, continuous_update=False,
+                            style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+
+
+Control = Slider | Choice | Toggle | FormulaBox | ValuesBox
 
 
 # ---------------------------------------------------------------------------- the shell
@@ -155,6 +176,10 @@ class Explorer:
     def describe(self, state: Any) -> str:
         return ""
 
+    def slider_limits(self, state: Any) -> dict[str, float]:
+        """Upper limits that depend on the state (e.g. the number of steps of a graph); default none."""
+        return {}
+
     # ------------------------------------------------------------------ the pure part
     def _checked(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(settings) - set(self.controls))
@@ -187,9 +212,14 @@ class Explorer:
         status = widgets.HTML(value=self._status_html(), layout=widgets.Layout(min_height="2.5em"))
         error = widgets.HTML(value="")
 
+        def apply_limits() -> None:
+            for limited, high in self.slider_limits(self.state).items():
+                self._widgets[limited].max = high
+
         def on_change(name: str, change: dict) -> None:
             try:
                 figure = self.update(**{name: change["new"]})
+                apply_limits()
                 self._push(figure)
                 status.value = self._status_html()
                 error.value = ""
@@ -199,6 +229,7 @@ class Explorer:
                     f"{html.escape(str(exc))}</div><div>The picture shows the last setting that worked.</div>"
                 )
 
+        apply_limits()
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
         header = widgets.HTML(f"<h4 style='margin:0.2em 0'>{html.escape(self.title)}</h4>")

@@ -1,0 +1,104 @@
+"""Level 3 explorers that stand on the engine alone: the graph stepper and the learning slowdown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bplab import compare
+from bplab.explorers.graph_stepper import GraphStepper, local_derivatives
+from bplab.explorers.slowdown import SlowdownExplorer, neuron_cost, train_neuron
+from bplab.symbolic import build_graph, parse_values
+
+
+# ------------------------------------------------------------------ the typed graph, as written
+
+def test_build_graph_keeps_the_learners_operations():
+    output, leaves = build_graph("(i*w - y)**2", {"i": 1.5, "w": 0.8, "y": 0.5})
+    ops = [n.op.name for n in output.topological_order() if n.op is not None]
+    assert ops == ["mul", "sub", "pow"]  # SymPy would have stored a - y as a + (-1)*y
+    output.backward()
+    assert leaves["w"].grad == pytest.approx(2.1)
+
+
+def test_build_graph_refuses_what_parse_refuses_and_names_missing_values():
+    with pytest.raises(ValueError, match="unknown function 'open'"):
+        build_graph("open(x)", {"x": 1.0})
+    with pytest.raises(ValueError, match=r"no value for y.*add y=\.\.\."):
+        build_graph("x*y", {"x": 1.0})
+
+
+def test_parse_values():
+    assert parse_values("x=1.5, y = -2, t=pi/2") == pytest.approx({"x": 1.5, "y": -2.0, "t": np.pi / 2})
+    for bad, message in [("x 1", "write name=number"), ("x=", "no number after"), ("x=y", "must be a number"),
+                         ("_x=1", "write name=number"), ("x=open(1)", "unknown function")]:
+        with pytest.raises(ValueError, match=message):
+            parse_values(bad)
+
+
+# ------------------------------------------------------------------ the stepper
+
+def test_stepper_walks_forward_then_backward():
+    stepper = GraphStepper()
+    assert stepper.state.total == 3 + 6  # 3 operations; 6 nodes need a gradient (3 ops + i, w, y)
+    stepper.update(step=1)
+    assert "× of (i = 1.5, w = 0.8) gives <b>1.2</b>" in stepper.status
+    stepper.update(step=6)
+    assert "∂×/∂w = 1.5, so w receives 1.4 × 1.5 = 2.1" in stepper.status
+    stepper.update(step=9)
+    assert "Done" in stepper.status and stepper.state.comparison.ok
+
+
+def test_stepper_hides_what_is_not_computed_yet():
+    stepper = GraphStepper(step=1)
+    texts = " | ".join(stepper.figure.data[0].text)
+    assert texts.count("value ?") == 2 and "grad 2.1" not in texts
+    stepper.update(step=stepper.state.total)
+    texts = " | ".join(stepper.figure.data[0].text)
+    assert "?" not in texts and "grad 2.1" in texts
+
+
+def test_stepper_slider_follows_the_formula():
+    stepper = GraphStepper(formula="sigmoid(w*x + b)", values="w=2, x=0.5, b=-1", step=400)
+    assert stepper.state.step == stepper.state.total == stepper.slider_limits(stepper.state)["step"]
+    box = stepper.widget()
+    assert stepper._widgets["step"].max == stepper.state.total
+    stepper._widgets["formula"].value = "w*x"
+    assert stepper._widgets["step"].max == stepper.state.total == 1 + 3
+    assert box.children[3].value == ""
+
+
+def test_local_derivatives_are_the_vjp_of_one():
+    output, leaves = build_graph("x*y", {"x": 3.0, "y": 5.0})
+    assert [(p.name, d) for p, d in local_derivatives(output)] == [("x", 5.0), ("y", 3.0)]
+
+
+# ------------------------------------------------------------------ learning slowdown
+
+def test_cross_entropy_removes_the_sigma_prime_factor():
+    from bplab import Value
+
+    for cost, expected in [("quadratic", "(a - y) * s'(z)"), ("cross-entropy", "(a - y)")]:
+        w, b = Value(2.0), Value(2.0)
+        value, a = neuron_cost(w, b, cost)
+        value.backward()
+        prime = a * (1 - a)
+        assert float(w.grad) == pytest.approx(a * prime if cost == "quadratic" else a), expected
+
+
+def test_both_costs_three_ways():
+    for cost in ("quadratic", "cross-entropy"):
+        assert compare(lambda w, b: neuron_cost(w, b, cost)[0], at={"w": 2.0, "b": 2.0}).ok
+
+
+def test_the_saturated_start_learns_slowly_under_the_quadratic_cost():
+    explorer = SlowdownExplorer()
+    quadratic, cross_entropy = explorer.state.outputs["quadratic"], explorer.state.outputs["cross-entropy"]
+    assert quadratic[-1] > 0.5 > 0.05 > cross_entropy[-1]
+    assert explorer.state.slopes["quadratic"][0] < explorer.state.slopes["cross-entropy"][0] / 20
+    assert "σ′(z) = 0.0177" in explorer.status
+
+
+def test_train_neuron_lengths():
+    outputs, costs, slopes = train_neuron(0.0, 0.0, 0.1, 5, "quadratic")
+    assert len(outputs) == len(costs) == len(slopes) == 6 and outputs[0] == pytest.approx(0.5)
