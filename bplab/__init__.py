@@ -17,3 +17,15 @@ from bplab.symbolic import from_sympy, parse, to_sympy
 __version__ = "0.1.0"
 
 __all__ = ["Value", "compare", "from_sympy", "gradcheck", "parse", "to_sympy", "__version__"]
+
+_SUBMODULES = {"nn", "init", "optim", "train", "data", "conv", "recurrent", "plots", "explorers", "exercises",
+               "symbolic", "check", "ops", "engine", "delta_equations"}
+
+
+def __getattr__(name: str):
+    """``bplab.nn`` and friends load on first use, so that ``import bplab`` stays quick."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"bplab.{name}")
+    raise AttributeError(f"module 'bplab' has no attribute {name!r}")

@@ -109,6 +109,11 @@ class Value:
         """Forget accumulated gradients (the next backward starts from zero)."""
         self._grad = None
 
+    @property
+    def has_grad(self) -> bool:
+        """Whether a backward pass (or an assignment) has given this Value a gradient since ``zero_grad``."""
+        return self._grad is not None
+
     # ------------------------------------------------------------------ graph
     @property
     def op(self) -> Primitive | None:
@@ -186,10 +191,15 @@ class Value:
                 pending[id(parent)] = contribution if previous is None else previous + contribution
 
     def _accumulate(self, g: np.ndarray) -> None:
+        # Never add in place: one array may be the gradient of several nodes (add's VJP passes g on
+        # to both inputs). Leaves get a private, writable copy, since optimizers update it in place.
         if self._grad is None:
-            self._grad = np.array(g, dtype=self.data.dtype)  # a private copy: vjps may share arrays
+            if self._op is None or g.dtype != self.data.dtype or not isinstance(g, np.ndarray):
+                self._grad = np.array(g, dtype=self.data.dtype)
+            else:
+                self._grad = g
         else:
-            self._grad += g
+            self._grad = self._grad + g
 
     # ------------------------------------------------------------------ conveniences
     @property

@@ -200,6 +200,15 @@ power = Primitive(
 
 # --------------------------------------------------------------------------- elementwise functions
 
+def _times_one_minus(g: Array, fresh: Array) -> Array:
+    """``g * (1 - fresh)``, reusing ``fresh`` (a temporary the caller made) instead of two more arrays."""
+    if isinstance(fresh, np.ndarray) and fresh.shape == np.broadcast_shapes(fresh.shape, np.shape(g)) and fresh.dtype.kind == "f":
+        np.subtract(1.0, fresh, out=fresh)
+        fresh *= g
+        return fresh
+    return g * (1.0 - fresh)
+
+
 exp = Primitive(
     name="exp",
     forward=np.exp,
@@ -219,7 +228,7 @@ log = Primitive(
 tanh = Primitive(
     name="tanh",
     forward=np.tanh,
-    vjps=(lambda g, out, x: g * (1.0 - out * out),),
+    vjps=(lambda g, out, x: _times_one_minus(g, out * out),),
     to_sympy=_elementwise("tanh"),
     formula=r"\tanh x,\quad d/dx = 1 - \tanh^2 x",
 )
@@ -238,7 +247,7 @@ def stable_log_sigmoid(x: Array) -> Array:
 sigmoid = Primitive(
     name="sigmoid",
     forward=stable_sigmoid,
-    vjps=(lambda g, out, x: g * out * (1.0 - out),),
+    vjps=(lambda g, out, x: _times_one_minus(g * out, out),),
     to_sympy=_elementwise("sigmoid", custom=True),
     formula=r"\sigma(x) = \frac{1}{1+e^{-x}},\quad d/dx = \sigma(x)\,(1-\sigma(x))",
 )
@@ -477,9 +486,18 @@ transpose = Primitive(
 )
 
 
+def _is_basic_index(index) -> bool:
+    """Ints, slices, ``...`` and ``None`` only: no entry can be picked twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is Ellipsis or p is None for p in parts)
+
+
 def _getitem_vjp(g, out, x, index):
     grad = np.zeros_like(x)
-    np.add.at(grad, index, g)
+    if _is_basic_index(index):
+        grad[index] = g
+    else:  # fancy indexing may pick an entry twice: add, don't overwrite
+        np.add.at(grad, index, g)
     return grad
 
 

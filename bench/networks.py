@@ -1,0 +1,255 @@
+"""Training-step time of bplab against a hand-written NumPy MLP and PyTorch CPU eager, in one process.
+
+    python bench/networks.py            # about a minute; PyTorch columns only when torch is installed
+    python bench/networks.py --repeats 50 --profile 784-128-10/256
+
+One BLAS thread (threadpoolctl) and one torch thread; the implementations run interleaved,
+step by step, so that the machine's drift hits them alike (timings on these 2-core machines
+swing 10-100x between runs, ratios in the same run do not). A step is forward, loss,
+backward, SGD update, zero grad. Reported: median microseconds per step, ratios, and the
+backward/forward time ratio of each implementation. Targets (design.md): bplab ≤ 1.0x PyTorch
+at 2-16-16-1, ≤ 1.5x at 784-128-10, backward ≤ 3x forward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bplab import nn, optim
+
+try:
+    import torch
+except ImportError:  # PyTorch is never a dependency
+    torch = None
+
+
+@dataclass
+class Config:
+    name: str
+    sizes: list[int]
+    activation: str
+    batch: int
+    loss: str  # "bce" (one logit) or "ce" (class logits)
+    target: float | None  # max bplab/torch ratio allowed
+
+
+CONFIGS = [
+    Config("2-16-16-1 tanh", [2, 16, 16, 1], "tanh", 200, "bce", 1.0),
+    Config("2-64-64-2 tanh", [2, 64, 64, 2], "tanh", 1000, "ce", None),
+    Config("784-128-10/64 relu", [784, 128, 10], "relu", 64, "ce", 1.5),
+    Config("784-128-10/256 relu", [784, 128, 10], "relu", 256, "ce", 1.5),
+]
+LR = 0.01
+
+
+def make_data(config: Config, dtype, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((config.batch, config.sizes[0])).astype(dtype)
+    if config.loss == "bce":
+        y = (rng.random((config.batch, 1)) < 0.5).astype(dtype)
+    else:
+        y = rng.integers(0, config.sizes[-1], size=config.batch)
+    return X, y
+
+
+# ---------------------------------------------------------------------------- the three implementations
+
+
+class BplabStep:
+    def __init__(self, config: Config, dtype, X, y):
+        self.model = nn.MLP(config.sizes, activation=config.activation, seed=0, dtype=dtype)
+        self.loss_fn = nn.binary_cross_entropy_with_logits if config.loss == "bce" else nn.cross_entropy
+        self.optimizer = optim.SGD(self.model.parameters(), lr=LR)
+        self.X, self.y = X, y
+
+    def weights(self):
+        return [(layer.weight.data, layer.bias.data) for layer in self.model.linear_layers]
+
+    def step(self) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        loss = self.loss_fn(self.model(self.X), self.y)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return t1 - t0, t2 - t1
+
+
+class NumpyStep:
+    """A hand-written MLP: forward keeps activations, backward by the delta equations, in-place SGD."""
+
+    def __init__(self, config: Config, dtype, X, y, weights):
+        self.weights = [(W.copy(), b.copy()) for W, b in weights]
+        self.activation, self.loss = config.activation, config.loss
+        self.X, self.y = X, y
+        if config.loss == "ce":
+            self.one_hot = np.eye(config.sizes[-1], dtype=dtype)[y]
+
+    def step(self) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        activations = [self.X]
+        a = self.X
+        last = len(self.weights) - 1
+        for k, (W, b) in enumerate(self.weights):
+            z = a @ W + b
+            if k < last:
+                a = np.tanh(z) if self.activation == "tanh" else np.maximum(z, 0)
+                activations.append(a)
+        n = len(self.X)
+        if self.loss == "bce":
+            loss = np.mean(np.maximum(z, 0) - z * self.y + np.log1p(np.exp(-np.abs(z))))
+            p = 1.0 / (1.0 + np.exp(-z))
+            delta = (p - self.y) / n
+        else:
+            shifted = z - z.max(axis=1, keepdims=True)
+            exp = np.exp(shifted)
+            total = exp.sum(axis=1, keepdims=True)
+            loss = np.mean(np.log(total[:, 0]) - shifted[np.arange(n), self.y])
+            delta = (exp / total - self.one_hot) / n
+        t1 = time.perf_counter()
+        grads = []
+        for k in range(last, -1, -1):
+            W, _ = self.weights[k]
+            a = activations[k]
+            grads.append((a.T @ delta, delta.sum(axis=0)))
+            if k > 0:  # the input layer's error is never needed
+                back = delta @ W.T
+                delta = back * (1 - a * a) if self.activation == "tanh" else back * (a > 0)
+        t2 = time.perf_counter()
+        for (W, b), (gW, gb) in zip(self.weights, reversed(grads)):
+            W -= LR * gW
+            b -= LR * gb
+        del loss
+        return t1 - t0, t2 - t1
+
+
+class TorchStep:
+    def __init__(self, config: Config, dtype, X, y, weights):
+        torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+        layers = []
+        for k, (W, b) in enumerate(weights):
+            linear = torch.nn.Linear(W.shape[0], W.shape[1], dtype=torch_dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(W.T.copy()))
+                linear.bias.copy_(torch.from_numpy(b.copy()))
+            layers.append(linear)
+            if k < len(weights) - 1:
+                layers.append(torch.nn.Tanh() if config.activation == "tanh" else torch.nn.ReLU())
+        self.model = torch.nn.Sequential(*layers)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
+        self.X = torch.from_numpy(X)
+        self.y = torch.from_numpy(y) if config.loss == "ce" else torch.from_numpy(y)
+        self.loss_fn = (torch.nn.functional.binary_cross_entropy_with_logits if config.loss == "bce"
+                        else torch.nn.functional.cross_entropy)
+
+    def step(self) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        loss = self.loss_fn(self.model(self.X), self.y)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return t1 - t0, t2 - t1
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def measure(implementations: dict[str, object], repeats: int) -> dict[str, dict[str, float]]:
+    """Median step, forward and backward time (µs) of each implementation, interleaved step by step."""
+    for impl in implementations.values():  # warm up
+        for _ in range(5):
+            impl.step()
+    records: dict[str, list[tuple[float, float, float]]] = {name: [] for name in implementations}
+    for _ in range(repeats):
+        for name, impl in implementations.items():
+            start = time.perf_counter()
+            forward, backward = impl.step()
+            records[name].append((time.perf_counter() - start, forward, backward))
+    result = {}
+    for name, rows in records.items():
+        array = np.asarray(rows) * 1e6
+        result[name] = {"step": float(np.median(array[:, 0])), "forward": float(np.median(array[:, 1])),
+                        "backward": float(np.median(array[:, 2]))}
+    return result
+
+
+def profile(config: Config, dtype, steps: int = 300) -> None:
+    import cProfile
+    import pstats
+
+    X, y = make_data(config, dtype)
+    impl = BplabStep(config, dtype, X, y)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        impl.step()
+    profiler.disable()
+    print(f"\ncProfile of {steps} bplab steps, {config.name}, {np.dtype(dtype).name} (tottime, top 25):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=0, help="steps per implementation (default: by size)")
+    parser.add_argument("--profile", default=None, help="also cProfile bplab on one config, e.g. 784-128-10/256")
+    args = parser.parse_args(argv)
+
+    from threadpoolctl import threadpool_limits
+
+    if torch is not None:
+        torch.set_num_threads(1)
+    header = (f"{'network':<21} {'dtype':<8} {'bplab µs':>9} {'numpy µs':>9} {'torch µs':>9} "
+              f"{'vs numpy':>9} {'vs torch':>9} {'target':>7}  {'bwd/fwd bplab':>13} {'numpy':>6} {'torch':>6}")
+    with threadpool_limits(limits=1):
+        print(f"numpy {np.__version__}, torch {torch.__version__ if torch is not None else 'not installed'}; "
+              "1 BLAS thread, 1 torch thread; medians of interleaved steps\n")
+        print(header)
+        print("-" * len(header))
+        verdicts = []
+        for config in CONFIGS:
+            for dtype in (np.float64, np.float32):
+                X, y = make_data(config, dtype)
+                bplab_impl = BplabStep(config, dtype, X, y)
+                implementations: dict[str, object] = {"bplab": bplab_impl,
+                                                      "numpy": NumpyStep(config, dtype, X, y, bplab_impl.weights())}
+                if torch is not None:
+                    implementations["torch"] = TorchStep(config, dtype, X, y, bplab_impl.weights())
+                repeats = args.repeats or (300 if config.sizes[0] < 100 else 150)
+                times = measure(implementations, repeats)
+                bp, npy = times["bplab"], times["numpy"]
+                tch = times.get("torch")
+                vs_torch = bp["step"] / tch["step"] if tch else float("nan")
+                target = f"≤{config.target:.1f}x" if config.target else "-"
+                ratio = bp["backward"] / bp["forward"]
+                torch_step = f"{tch['step']:>9.0f}" if tch else f"{'-':>9}"
+                torch_ratio = f"{vs_torch:>8.2f}x" if tch else f"{'-':>9}"
+                torch_backward = f"{tch['backward'] / tch['forward']:>6.2f}" if tch else f"{'-':>6}"
+                print(f"{config.name:<21} {np.dtype(dtype).name:<8} {bp['step']:>9.0f} {npy['step']:>9.0f} "
+                      f"{torch_step} {bp['step'] / npy['step']:>8.2f}x {torch_ratio} {target:>7}  {ratio:>13.2f} "
+                      f"{npy['backward'] / npy['forward']:>6.2f} {torch_backward}")
+                if config.target and tch:
+                    verdicts.append((f"{config.name} {np.dtype(dtype).name} vs torch", vs_torch <= config.target,
+                                     f"{vs_torch:.2f}x (target ≤{config.target:.1f}x)"))
+                verdicts.append((f"{config.name} {np.dtype(dtype).name} backward/forward", ratio <= 3.0,
+                                 f"{ratio:.2f} (target ≤3)"))
+        print()
+        missed = [v for v in verdicts if not v[1]]
+        for name, _, detail in missed:
+            print(f"MISSED: {name}: {detail}")
+        print(f"targets met: {len(verdicts) - len(missed)} of {len(verdicts)}")
+        if args.profile:
+            chosen = [c for c in CONFIGS if c.name.startswith(args.profile)]
+            if not chosen:
+                raise SystemExit(f"--profile: expected one of {', '.join(c.name for c in CONFIGS)}, got {args.profile!r}")
+            profile(chosen[0], np.float64)
+
+
+if __name__ == "__main__":
+    main()

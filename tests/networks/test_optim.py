@@ -1,0 +1,132 @@
+"""Optimizers: 20-step trajectories equal PyTorch's; Adam's first step ≈ lr at any gradient scale; state; errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from network_routes import needs_torch, to_torch, torch
+
+from bplab import Value, nn, optim
+
+
+def rosenbrock_like(p: Value, q: Value) -> Value:
+    """A curved valley (ravine) with uneven scales, so every optimizer does something different."""
+    return ((1.0 - p) ** 2).sum() + 5.0 * ((q - p * p) ** 2).sum() + 0.1 * (q ** 2).sum()
+
+
+START = (np.array([-1.2, 0.5, 2.0]), np.array([1.0, -0.3, 0.7]))
+
+CONFIGURATIONS = [
+    ("SGD", dict(lr=0.01)),
+    ("SGD", dict(lr=0.01, momentum=0.9)),
+    ("SGD", dict(lr=0.01, momentum=0.9, dampening=0.3, weight_decay=0.05)),
+    ("SGD", dict(lr=0.01, momentum=0.9, nesterov=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.05)),
+    ("Adam", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.01, amsgrad=True)),
+]
+
+
+def bplab_trajectory(name, options, steps=20):
+    p, q = Value(START[0].copy()), Value(START[1].copy())
+    optimizer = getattr(optim, name)([p, q], **options)
+    path = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        rosenbrock_like(p, q).backward()
+        optimizer.step()
+        path.append(np.concatenate([p.data, q.data]))
+    return np.array(path), optimizer
+
+
+@needs_torch
+@pytest.mark.parametrize("name, options", CONFIGURATIONS)
+def test_twenty_steps_match_pytorch(name, options):
+    ours, _ = bplab_trajectory(name, options)
+    p, q = to_torch(START[0], True), to_torch(START[1], True)
+    optimizer = getattr(torch.optim, name)([p, q], **options)
+    theirs = []
+    for _ in range(20):
+        optimizer.zero_grad()
+        (((1.0 - p) ** 2).sum() + 5.0 * ((q - p * p) ** 2).sum() + 0.1 * (q ** 2).sum()).backward()
+        optimizer.step()
+        theirs.append(np.concatenate([p.detach().numpy(), q.detach().numpy()]))
+    assert np.allclose(ours, np.array(theirs), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam"])
+def test_defaults_are_pytorchs(name):
+    expected = {"SGD": 1e-3, "Adagrad": 1e-2, "RMSprop": 1e-2, "Adam": 1e-3}[name]
+    optimizer = getattr(optim, name)([Value(np.zeros(2))])
+    assert optimizer.lr == expected
+    if name == "Adam":
+        assert optimizer.param_groups[0]["betas"] == (0.9, 0.999) and optimizer.param_groups[0]["eps"] == 1e-8
+
+
+@settings(max_examples=25, deadline=None)
+@given(log_scale=st.floats(-4, 6), lr=st.sampled_from([1e-3, 1e-2, 0.1]))
+def test_adam_first_step_is_about_lr_whatever_the_gradient_scale(log_scale, lr):
+    w = Value(np.array([0.5, -2.0, 3.0]))
+    optimizer = optim.Adam([w], lr=lr)
+    (10.0**log_scale * (w * np.array([1.0, -3.0, 0.5])).sum()).backward()
+    gradient = w.grad.copy()
+    before = w.data.copy()
+    optimizer.step()
+    step = np.abs(w.data - before)
+    assert np.allclose(step, lr, rtol=1e-3)  # gradients from 5e-5 to 3e6: 12 orders of magnitude
+    assert np.allclose(step, lr * np.abs(gradient) / (np.abs(gradient) + 1e-8), rtol=1e-9)  # exactly, near eps too
+
+
+def test_state_is_inspectable_with_pytorchs_keys():
+    _, adam = bplab_trajectory("Adam", dict(lr=0.01), steps=3)
+    state = next(iter(adam.state.values()))
+    assert state["step"] == 3 and state["exp_avg"].shape == (3,) and state["exp_avg_sq"].shape == (3,)
+    _, sgd = bplab_trajectory("SGD", dict(lr=0.01, momentum=0.9), steps=2)
+    assert set(next(iter(sgd.state.values()))) == {"momentum_buffer"}
+    _, rms = bplab_trajectory("RMSprop", dict(lr=0.01), steps=2)
+    assert "square_avg" in next(iter(rms.state.values()))
+    _, ada = bplab_trajectory("AdaGrad", dict(lr=0.01), steps=2)
+    assert "sum" in next(iter(ada.state.values()))
+
+
+def test_step_skips_parameters_without_gradient_and_never_writes_into_user_arrays():
+    start = np.array([1.0, 2.0])
+    used, unused = Value(start), Value(np.array([5.0]))
+    optimizer = optim.SGD([used, unused], lr=0.1, momentum=0.9, weight_decay=0.1)
+    (used * used).sum().backward()
+    optimizer.step()
+    assert np.array_equal(unused.data, [5.0]) and unused not in optimizer.state
+    assert np.array_equal(start, [1.0, 2.0])  # the caller's array is untouched
+    assert np.allclose(used.data, [1.0 - 0.1 * 2.1, 2.0 - 0.1 * 4.2])
+
+
+def test_optimizer_accepts_a_module_and_param_groups():
+    model = nn.MLP([2, 3, 1], seed=0)
+    assert len(optim.SGD(model, lr=0.1).param_groups[0]["params"]) == 4
+    groups = optim.Adam([{"params": model[0].parameters(), "lr": 0.1}, {"params": model[2].parameters()}], lr=0.01)
+    assert [g["lr"] for g in groups.param_groups] == [0.1, 0.01]
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, float("nan")])
+def test_bad_learning_rate_says_expected_and_got(lr):
+    with pytest.raises(ValueError) as info:
+        optim.SGD([Value(np.zeros(2))], lr=lr)
+    assert "lr: expected a learning rate above 0" in str(info.value) and repr(lr) in str(info.value)
+    with pytest.raises(ValueError, match="lr: expected"):
+        optim.Adam([Value(1.0)]).lr = lr
+
+
+def test_other_bad_arguments():
+    with pytest.raises(ValueError, match="nesterov: Nesterov momentum needs momentum > 0"):
+        optim.SGD([Value(1.0)], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match=r"betas\[1\]: expected a value in \[0, 1\)"):
+        optim.Adam([Value(1.0)], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="params: SGD got an empty list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match=r"params\[0\]: expected a bplab Value"):
+        optim.SGD([np.zeros(2)], lr=0.1)
