@@ -22,13 +22,14 @@ from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
 from bplab.explorers.line_classifier import LineClassifier
 from bplab.explorers.one_weight import OneWeightExplorer
+from bplab.explorers.playground import Playground
 from bplab.explorers.secant import SecantExplorer
 from bplab.explorers.slowdown import SlowdownExplorer
 from bplab.explorers.welcome import WelcomeExplorer
 
 BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
-    WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper, SlowdownExplorer,
+    WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper, SlowdownExplorer, Playground,
 ]
 
 

@@ -155,6 +155,9 @@ class Explorer:
     controls: ClassVar[dict[str, Control]] = {}
     defaults: ClassVar[dict[str, Any]] = {}
     continuous_update: ClassVar[bool] = True  # False where one update costs more than ~50 ms
+    #: Buttons: method name -> label. Each method takes no argument and calls ``self.update``
+    #: (possibly several times, to show progress); the widget redraws after each of those calls.
+    actions: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **settings: Any) -> None:
         self.params: dict[str, Any] = {}
@@ -197,7 +200,11 @@ class Explorer:
         state = self.compute(**params)
         figure = self.draw(state)
         self.params, self.state, self.figure, self.status = params, state, figure, self.describe(state)
+        if self._on_update is not None:
+            self._on_update()
         return figure
+
+    _on_update: Any = None  # set by the widget: redraw after every update, also those an action makes
 
     # ------------------------------------------------------------------ the widget shell
     def widget(self):
@@ -211,31 +218,58 @@ class Explorer:
         }
         status = widgets.HTML(value=self._status_html(), layout=widgets.Layout(min_height="2.5em"))
         error = widgets.HTML(value="")
+        self._status_widget, self._error_widget = status, error
 
-        def apply_limits() -> None:
+        syncing = [False]  # True while the widget copies settings back into its controls
+
+        def redraw() -> None:
             for limited, high in self.slider_limits(self.state).items():
                 self._widgets[limited].max = high
+            syncing[0] = True
+            try:
+                for name, control_widget in self._widgets.items():
+                    if control_widget.value != self.params[name]:
+                        control_widget.value = self.params[name]
+            finally:
+                syncing[0] = False
+            self._push(self.figure)
+            status.value = self._status_html()
+            error.value = ""
+
+        def show_error(exc: Exception) -> None:  # shown to the learner, never only in the browser console
+            error.value = (
+                f'<div style="color:{ERROR_COLOUR}; font-weight:bold">Could not update: '
+                f"{html.escape(str(exc))}</div><div>The picture shows the last setting that worked.</div>"
+            )
 
         def on_change(name: str, change: dict) -> None:
+            if syncing[0]:
+                return
             try:
-                figure = self.update(**{name: change["new"]})
-                apply_limits()
-                self._push(figure)
-                status.value = self._status_html()
-                error.value = ""
-            except Exception as exc:  # shown to the learner, never only in the browser console
-                error.value = (
-                    f'<div style="color:{ERROR_COLOUR}; font-weight:bold">Could not update: '
-                    f"{html.escape(str(exc))}</div><div>The picture shows the last setting that worked.</div>"
-                )
+                self.update(**{name: change["new"]})
+            except Exception as exc:
+                show_error(exc)
 
-        apply_limits()
+        def on_click(method: str) -> None:
+            try:
+                getattr(self, method)()
+            except Exception as exc:
+                show_error(exc)
+
+        self._on_update = redraw
+        for limited, high in self.slider_limits(self.state).items():
+            self._widgets[limited].max = high
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
+        buttons = []
+        for method, label in self.actions.items():
+            button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
+            button.on_click(lambda _button, method=method: on_click(method))
+            buttons.append(button)
         header = widgets.HTML(f"<h4 style='margin:0.2em 0'>{html.escape(self.title)}</h4>")
         controls = widgets.GridBox(list(self._widgets.values()),
                                    layout=widgets.Layout(grid_template_columns="repeat(2, 440px)"))
-        return widgets.VBox([header, controls, status, error, self._figure_widget])
+        return widgets.VBox([header, controls, widgets.HBox(buttons), status, error, self._figure_widget])
 
     def _status_html(self) -> str:
         return f"<div style='font-size:14px'>{self.status}</div>"

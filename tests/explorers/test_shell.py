@@ -89,7 +89,7 @@ def test_moving_a_slider_redraws_the_figure_widget():
     assert live.data[0].y[0] == pytest.approx(-2.0)
     explorer._widgets["show"].value = True
     assert live.data[0].mode == "lines+markers"
-    assert "11 points" in box.children[2].value
+    assert "11 points" in explorer._status_widget.value
 
 
 def test_an_error_in_an_update_is_shown_in_the_explorer_and_the_last_picture_stays():
@@ -98,10 +98,10 @@ def test_an_error_in_an_update_is_shown_in_the_explorer_and_the_last_picture_sta
     live = box.children[-1]
     before = list(live.data[0].y)
     explorer._widgets["a"].value = 0.0
-    assert "Could not update: a flat curve has no bottom" in box.children[3].value
+    assert "Could not update: a flat curve has no bottom" in explorer._error_widget.value
     assert list(live.data[0].y) == before
     explorer._widgets["a"].value = 1.5  # a good setting clears the message
-    assert box.children[3].value == ""
+    assert explorer._error_widget.value == ""
 
 
 def test_welcome_explorer_shows_backprops_slope():

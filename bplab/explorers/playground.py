@@ -1,0 +1,273 @@
+r"""The playground: train a small network on a 2-D dataset and watch everything backprop touches.
+
+Controls: dataset, noise, test split; hidden layers and neurons; the activation of the first
+hidden layer and of the others; loss (cross-entropy with softmax, or squared error on one-hot
+targets); learning rate; initialization scheme and scale; batch size; epochs; seed; and which
+first-layer neuron to map. Views: the decision regions with train (filled) and test (open)
+points, train and test loss, the gradient norm of each layer's weights, and the chosen neuron's
+output over the plane.
+
+Training is deterministic: epoch ``k`` shuffles with its own seed ``(seed, k)``, so "train more"
+continues the current run and gives exactly what training from scratch for as many epochs gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from bplab import data, init, nn, optim, train
+from bplab.engine import Value
+from bplab.explorers.base import Choice, Explorer, Slider
+from bplab.plots import PALETTE, SEQUENCE, base_layout
+
+DATASETS = ("xor", "circles", "moons", "spirals", "blobs")
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+INITS = ("xavier_uniform", "kaiming_uniform", "normal", "zeros")
+BATCHES = ("full batch", "1", "10", "50")
+POINTS = 200
+GRID = 50
+CHUNK = 25  # epochs per redraw while "train more" runs
+
+SETTINGS_THAT_RETRAIN = ("dataset", "noise", "test_fraction", "hidden_layers", "neurons", "first_activation",
+                         "activation", "loss", "rate", "init_scheme", "init_scale", "batch", "seed")
+
+
+def make_dataset(name: str, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` (200, 2) scaled to about [-1, 1], integer classes ``y``."""
+    makers = {
+        "xor": lambda: data.xor(POINTS, noise=noise, seed=seed),
+        "circles": lambda: data.circles(POINTS, noise=noise * 0.5, seed=seed),
+        "moons": lambda: data.moons(POINTS, noise=noise, seed=seed),
+        "spirals": lambda: data.spirals(POINTS, classes=3, noise=noise, seed=seed),
+        "blobs": lambda: data.blobs(POINTS, centers=3, std=1.0 + 4 * noise, seed=seed),
+    }
+    X, y = makers[name]()
+    X = (X - X.mean(axis=0)) / np.abs(X - X.mean(axis=0)).max()
+    return X, y
+
+
+def scaled_init(scheme: str, scale: float):
+    """An init scheme whose draws are multiplied by ``scale``."""
+    base = init.get_scheme(scheme)
+    return lambda shape, rng: scale * base(shape, rng)
+
+
+@dataclass
+class Run:
+    """One training run in progress: what the explorer keeps between updates."""
+
+    key: tuple
+    model: Any
+    optimizer: Any
+    epochs: int = 0
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    grad_norms: list[list[float]] = field(default_factory=list)  # per epoch, one per linear layer
+    message: str = ""
+    diverged: bool = False
+
+
+@dataclass(frozen=True)
+class PlaygroundState:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+    run: Run
+    grid_x: np.ndarray
+    grid_probability: np.ndarray  # (GRID, GRID, classes)
+    neuron_map: np.ndarray  # (GRID, GRID)
+    neuron: int
+    params: dict
+
+
+class Playground(Explorer):
+    """``Playground(dataset="xor", hidden_layers=2, neurons=8, rate=0.3, epochs=100, ...)``: every setting a slider."""
+
+    title = "The playground: a network learns a 2-D dataset"
+    controls = {
+        "dataset": Choice("dataset", DATASETS),
+        "noise": Slider("noise", 0.0, 0.5, step=0.05),
+        "test_fraction": Slider("test fraction", 0.1, 0.5, step=0.05),
+        "hidden_layers": Slider("hidden layers", 1, 4, integer=True),
+        "neurons": Slider("neurons per layer", 1, 16, integer=True),
+        "first_activation": Choice("activation, 1st hidden layer", ACTIVATIONS),
+        "activation": Choice("activation, other hidden layers", ACTIVATIONS),
+        "loss": Choice("loss", ("cross-entropy", "squared error")),
+        "rate": Slider("learning rate (logarithmic)", 1e-3, 3.0, log=True, step=0.05),
+        "init_scheme": Choice("initialization", INITS),
+        "init_scale": Slider("initialization scale (logarithmic)", 0.01, 10.0, log=True, step=0.1),
+        "batch": Choice("batch size", BATCHES),
+        "epochs": Slider("epochs", 0, 5000, integer=True, step=10),
+        "seed": Slider("seed", 0, 20, integer=True),
+        "neuron": Slider("neuron to map (1st hidden layer)", 1, 16, integer=True),
+    }
+    defaults = {"dataset": "xor", "noise": 0.2, "test_fraction": 0.3, "hidden_layers": 2, "neurons": 8,
+                "first_activation": "tanh", "activation": "tanh", "loss": "cross-entropy", "rate": 0.3,
+                "init_scheme": "xavier_uniform", "init_scale": 1.0, "batch": "full batch", "epochs": 100,
+                "seed": 0, "neuron": 1}
+    continuous_update = False
+    actions = {"train_more": "train 100 more epochs", "step": "one more epoch", "reset": "reset to epoch 0"}
+
+    def __init__(self, **settings: Any) -> None:
+        self._run: Run | None = None
+        super().__init__(**settings)
+
+    # ------------------------------------------------------------------ actions (buttons)
+    def train_more(self, epochs: int = 100) -> None:
+        """Train ``epochs`` more, redrawing every CHUNK epochs so the learner sees progress."""
+        target = min(self.params["epochs"] + epochs, int(self.controls["epochs"].high))
+        while self.params["epochs"] < target and not (self._run and self._run.diverged):
+            self.update(epochs=min(self.params["epochs"] + CHUNK, target))
+
+    def step(self) -> None:
+        self.update(epochs=min(self.params["epochs"] + 1, int(self.controls["epochs"].high)))
+
+    def reset(self) -> None:
+        self.update(epochs=0)
+
+    # ------------------------------------------------------------------ the pure part
+    def _new_run(self, p: dict, classes: int, key: tuple) -> Run:
+        sizes = [2] + [p["neurons"]] * p["hidden_layers"] + [classes]
+        model = nn.Sequential(*self._layers(sizes, p))
+        return Run(key, model, optim.SGD(model.parameters(), lr=p["rate"]))
+
+    def _layers(self, sizes: list[int], p: dict) -> list:
+        rng = np.random.default_rng(p["seed"])
+        scheme = scaled_init(p["init_scheme"], p["init_scale"])
+        layers = []
+        for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(fan_in, fan_out, init=scheme, rng=rng))
+            if k < len(sizes) - 2:
+                layers.append(_activation_module(p["first_activation"] if k == 0 else p["activation"]))
+        return layers
+
+    def _loss_fn(self, loss: str, classes: int):
+        if loss == "cross-entropy":
+            return nn.cross_entropy
+        eye = np.eye(classes)
+        return lambda outputs, target: nn.mse_loss(outputs, eye[np.asarray(target, dtype=int)])
+
+    def compute(self, **p: Any) -> PlaygroundState:
+        X, y = make_dataset(p["dataset"], p["noise"], p["seed"])
+        X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=p["test_fraction"], seed=p["seed"])
+        classes = int(y.max()) + 1
+        key = tuple(p[name] for name in SETTINGS_THAT_RETRAIN)
+        run = self._run
+        if run is None or run.key != key or run.epochs > p["epochs"]:
+            run = self._new_run(p, classes, key)
+            self._record(run, p["loss"], X_train, y_train, X_test, y_test)
+        self._continue(run, p, X_train, y_train, X_test, y_test, classes)
+        self._run = run
+        grid_x = np.linspace(-1.15, 1.15, GRID)
+        points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(-1, 2)
+        logits = run.model(points).data
+        probability = _softmax(logits).reshape(GRID, GRID, classes)
+        first_layer = run.model.layers[1](run.model.layers[0](points)).data
+        neuron = min(p["neuron"], p["neurons"]) - 1
+        return PlaygroundState(X_train, y_train, X_test, y_test, classes, run, grid_x, probability,
+                               first_layer[:, neuron].reshape(GRID, GRID), neuron, dict(p))
+
+    def _continue(self, run: Run, p: dict, X_train, y_train, X_test, y_test, classes: int) -> None:
+        loss_fn = self._loss_fn(p["loss"], classes)
+        batch = None if p["batch"] == "full batch" else int(p["batch"])
+        while run.epochs < p["epochs"] and not run.diverged:
+            history = train.fit(run.model, loss_fn, run.optimizer, X_train, y_train, epochs=1, batch_size=batch,
+                                seed=p["seed"] * 100_003 + run.epochs, accuracy=None)
+            run.epochs += 1
+            if history.diverged:
+                run.diverged, run.message = True, history.message
+                break
+            norms = history.layer_grad_norms()
+            run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
+            self._record(run, p["loss"], X_train, y_train, X_test, y_test)
+
+    @staticmethod
+    def _record(run: Run, loss: str, X_train, y_train, X_test, y_test) -> None:
+        """Loss and accuracy on both sets, each from one forward pass (NumPy only: no graph needed)."""
+        for X, y, losses, accuracies in ((X_train, y_train, run.train_loss, run.train_accuracy),
+                                         (X_test, y_test, run.test_loss, run.test_accuracy)):
+            logits = run.model(X).data
+            losses.append(evaluate_loss(logits, y, loss))
+            accuracies.append(float(np.mean(np.argmax(logits, axis=1) == y)))
+
+    # ------------------------------------------------------------------ drawing
+    def draw(self, s: PlaygroundState) -> go.Figure:
+        figure = make_subplots(
+            rows=2, cols=2, vertical_spacing=0.14, horizontal_spacing=0.1,
+            subplot_titles=("Decision regions: train ● and test ○", "Loss", "Gradient norm of each layer's weights",
+                            f"Neuron {s.neuron + 1} of the 1st hidden layer"),
+        )
+        if s.classes == 2:
+            figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.grid_probability[:, :, 1], zmin=0, zmax=1,
+                                        colorscale="PuOr", showscale=False, opacity=0.75, name="P(class 1)"), row=1, col=1)
+        else:
+            winner = np.argmax(s.grid_probability, axis=2)
+            scale = [[k / (s.classes - 1), SEQUENCE[k]] for k in range(s.classes)]
+            figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=winner, zmin=0, zmax=s.classes - 1, colorscale=scale,
+                                        showscale=False, opacity=0.45, name="predicted class"), row=1, col=1)
+        for k in range(s.classes):
+            colour = SEQUENCE[k] if s.classes > 2 else (PALETTE["purple"], PALETTE["orange"])[k]
+            mine = s.y_train == k
+            figure.add_trace(go.Scatter(x=s.X_train[mine, 0], y=s.X_train[mine, 1], mode="markers", name=f"class {k} (train)",
+                                        marker=dict(color=colour, size=7, line=dict(color="black", width=1))), row=1, col=1)
+            mine = s.y_test == k
+            figure.add_trace(go.Scatter(x=s.X_test[mine, 0], y=s.X_test[mine, 1], mode="markers", name=f"class {k} (test)",
+                                        marker=dict(color="white", size=7, line=dict(color=colour, width=2))), row=1, col=1)
+        epochs = np.arange(len(s.run.train_loss))
+        figure.add_trace(go.Scatter(x=epochs, y=s.run.train_loss, mode="lines", name="train loss",
+                                    line=dict(color=PALETTE["blue"], width=2.5)), row=1, col=2)
+        figure.add_trace(go.Scatter(x=epochs, y=s.run.test_loss, mode="lines", name="test loss",
+                                    line=dict(color=PALETTE["vermillion"], width=2.5, dash="dash")), row=1, col=2)
+        norms = np.array(s.run.grad_norms) if s.run.grad_norms else np.zeros((0, s.params["hidden_layers"] + 1))
+        for layer in range(norms.shape[1]):
+            figure.add_trace(go.Scatter(x=np.arange(1, len(norms) + 1), y=norms[:, layer], mode="lines", name=f"layer {layer + 1}",
+                                        line=dict(color=SEQUENCE[(layer + 2) % len(SEQUENCE)], width=2)), row=2, col=1)
+        figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.neuron_map, colorscale="Viridis", showscale=False,
+                                    name="neuron output"), row=2, col=2)
+        figure.update_layout(**base_layout(height=760, legend=dict(orientation="h", y=-0.08), margin=dict(l=50, r=20, t=60, b=40)))
+        for row, col in ((1, 1), (2, 2)):
+            figure.update_xaxes(range=[-1.15, 1.15], constrain="domain", row=row, col=col)
+            figure.update_yaxes(range=[-1.15, 1.15], scaleanchor="x" if col == 1 else "x4", row=row, col=col)
+        figure.update_xaxes(title_text="epoch", row=1, col=2)
+        figure.update_xaxes(title_text="epoch", row=2, col=1)
+        figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=2)
+        figure.update_yaxes(title_text="‖∂L/∂W‖", type="log", row=2, col=1)
+        return figure
+
+    def describe(self, s: PlaygroundState) -> str:
+        run = s.run
+        text = (f"Epoch {run.epochs}: train loss {run.train_loss[-1]:.3f}, test loss {run.test_loss[-1]:.3f}; "
+                f"accuracy {run.train_accuracy[-1]:.0%} on train, <b>{run.test_accuracy[-1]:.0%} on test</b>.")
+        if run.diverged:
+            text = f"<b>Stopped: {run.message}</b> " + text
+        elif s.params["init_scheme"] == "zeros" and s.params["hidden_layers"] >= 1:
+            text += " With all-zero weights every hidden unit computes the same thing and gets the same gradient: they never differ."
+        return text
+
+
+def _activation_module(name: str):
+    return {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[name]()
+
+
+def evaluate_loss(logits: np.ndarray, y: np.ndarray, loss: str) -> float:
+    """The same numbers as nn.cross_entropy / nn.mse_loss on one-hot targets, in plain NumPy."""
+    if loss == "cross-entropy":
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-np.mean(log_p[np.arange(len(y)), y]))
+    return float(np.mean((logits - np.eye(logits.shape[1])[y]) ** 2))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,81 @@
+"""The playground: it learns, it is deterministic, its buttons continue the run, its views are right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bplab.explorers.playground import Playground, evaluate_loss, make_dataset
+
+
+def test_default_setting_learns_xor():
+    playground = Playground()
+    run = playground.state.run
+    assert run.epochs == 100 and run.test_accuracy[-1] > 0.9 and run.train_loss[-1] < run.train_loss[0] / 3
+    assert "on test" in playground.status
+
+
+def test_continuing_a_run_equals_training_from_scratch():
+    continued = Playground(batch="10", epochs=20, dataset="moons")
+    continued.update(epochs=35)
+    fresh = Playground(batch="10", epochs=35, dataset="moons")
+    assert np.allclose(continued.state.run.train_loss, fresh.state.run.train_loss, rtol=0, atol=1e-12)
+    assert len(fresh.state.run.train_loss) == 36
+
+
+def test_fewer_epochs_or_another_setting_retrains():
+    playground = Playground(epochs=30)
+    first_run = playground.state.run
+    playground.update(epochs=10)
+    assert playground.state.run is not first_run and playground.state.run.epochs == 10
+    playground.update(neuron=2)  # a view-only change keeps the run
+    assert playground.state.run.epochs == 10 and playground.state.neuron == 1
+
+
+def test_zero_initialization_keeps_hidden_units_identical():
+    playground = Playground(init_scheme="zeros", epochs=20)
+    weights = playground.state.run.model.layers[0].weight.data
+    assert np.allclose(weights, weights[:, :1])  # every hidden unit the same
+    assert "never differ" in playground.status
+
+
+def test_multiclass_and_squared_error():
+    playground = Playground(dataset="spirals", loss="squared error", epochs=5)
+    assert playground.state.classes == 3 and playground.state.grid_probability.shape[2] == 3
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    assert evaluate_loss(logits, np.array([0, 1]), "squared error") == pytest.approx(np.mean((logits - np.eye(3)[[0, 1]]) ** 2))
+
+
+def test_views_have_the_right_content():
+    playground = Playground(epochs=10, hidden_layers=3, neurons=4, neuron=3)
+    names = [trace.name for trace in playground.figure.data]
+    assert names.count("train loss") == 1 and names.count("test loss") == 1
+    assert sum(name.startswith("layer ") for name in names) == 4  # 3 hidden + output layer
+    assert playground.state.neuron_map.shape == (50, 50)
+    assert playground.state.neuron == 2
+
+
+def test_buttons_continue_the_run_and_move_the_epochs_slider():
+    playground = Playground(epochs=10)
+    playground.widget()
+    playground.step()
+    assert playground.params["epochs"] == 11 and playground._widgets["epochs"].value == 11
+    playground.train_more(40)
+    assert playground.params["epochs"] == 51 and playground._widgets["epochs"].value == 51
+    live_loss = next(trace for trace in playground._figure_widget.data if trace.name == "train loss")
+    assert len(live_loss.y) == 52  # the live figure was redrawn: epochs 0 to 51
+    playground.reset()
+    assert playground._widgets["epochs"].value == 0 and playground.state.run.epochs == 0
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ValueError, match="dataset: expected one of 'xor'"):
+        Playground(dataset="mnist")
+    with pytest.raises(ValueError, match="neurons: expected a number between 1 and 16"):
+        Playground(neurons=40)
+
+
+def test_datasets_are_scaled_to_the_drawing_area():
+    for name in ("xor", "circles", "moons", "spirals", "blobs"):
+        X, y = make_dataset(name, 0.1, 0)
+        assert X.shape == (200, 2) and np.abs(X).max() == pytest.approx(1.0)
