@@ -229,7 +229,8 @@ class Comparison:
         if array.ndim == 0:
             return f"{float(array):.10g}"
         if array.size <= 4:
-            return np.array2string(array, precision=7, separator=", ", floatmode="maxprec")
+            text = np.array2string(array.ravel(), precision=7, separator=", ", floatmode="maxprec")
+            return text if array.ndim == 1 else f"{text} (shape {array.shape})"
         return f"array of shape {array.shape}, |·| = {np.linalg.norm(array):.6g}"
 
     def _formula_text(self) -> str | None:

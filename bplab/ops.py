@@ -201,7 +201,7 @@ power = Primitive(
 # --------------------------------------------------------------------------- elementwise functions
 
 def _times_one_minus(g: Array, fresh: Array) -> Array:
-    """``g * (1 - fresh)``, reusing ``fresh`` (a temporary the caller made) instead of two more arrays."""
+    """``g * (1 - fresh)``, overwriting ``fresh``: pass only a temporary the caller made, never ``out``."""
     if isinstance(fresh, np.ndarray) and fresh.shape == np.broadcast_shapes(fresh.shape, np.shape(g)) and fresh.dtype.kind == "f":
         np.subtract(1.0, fresh, out=fresh)
         fresh *= g
@@ -247,7 +247,7 @@ def stable_log_sigmoid(x: Array) -> Array:
 sigmoid = Primitive(
     name="sigmoid",
     forward=stable_sigmoid,
-    vjps=(lambda g, out, x: _times_one_minus(g * out, out),),
+    vjps=(lambda g, out, x: _times_one_minus(g * out, out.copy()),),
     to_sympy=_elementwise("sigmoid", custom=True),
     formula=r"\sigma(x) = \frac{1}{1+e^{-x}},\quad d/dx = \sigma(x)\,(1-\sigma(x))",
 )

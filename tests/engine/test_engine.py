@@ -197,3 +197,20 @@ def test_every_primitive_states_its_formula_and_derivative():
         assert primitive.name == name
         assert any(mark in primitive.formula for mark in ("d/dx", "\\partial", "\\bar", "gradient")), name
         assert len(primitive.vjps) in (1, 2) and callable(primitive.to_sympy)
+
+
+def test_backward_never_changes_forward_values():
+    """VJPs may reuse temporaries, but never the arrays of the forward pass."""
+    x = Value(np.linspace(-2.0, 2.0, 7))
+    outputs = [x.exp(), x.tanh(), x.sigmoid(), x.sigmoid().log(), x.relu(), x.abs(), x.sin(), x.cos(),
+               (x * x + 1.0).log(), (x * 0.3).tan(), (x * x + 1.0).sqrt(), x.softmax(), x.logsumexp(), x.max(), x[1:4] * 2.0]
+    before = [o.data.copy() for o in outputs]
+    total = outputs[0].sum()
+    for o in outputs[1:]:
+        total = total + o.sum()
+    nodes_before = {id(n): n.data.copy() for n in total.topological_order()}
+    total.backward()
+    for o, b in zip(outputs, before):
+        assert np.array_equal(o.data, b), o.op.name
+    for n in total.topological_order():
+        assert np.array_equal(n.data, nodes_before[id(n)]), n.op.name if n.op else n.name
