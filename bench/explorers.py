@@ -33,9 +33,15 @@ EXPLORERS: list[type[Explorer]] = [
 ]
 
 
-def two_settings(explorer: Explorer) -> tuple[dict, dict]:
-    """Two nearby values of the first numeric control (the one a learner moves first)."""
+#: Extra rows: (explorer class, control to move, what the row measures).
+EXTRA_ROWS = [(Playground, "neuron", "view change only"), (Playground, "rate", "retrain 100 epochs")]
+
+
+def two_settings(explorer: Explorer, only: str | None = None) -> tuple[dict, dict]:
+    """Two nearby values of the first control (the one a learner moves first), or of ``only``."""
     for name, control in explorer.controls.items():
+        if only is not None and name != only:
+            continue
         value = explorer.params[name]
         if isinstance(control, Slider):
             if control.log:
@@ -54,8 +60,8 @@ def two_settings(explorer: Explorer) -> tuple[dict, dict]:
     raise ValueError(f"{type(explorer).__name__} has no control to move")
 
 
-def median_update(explorer: Explorer, repeats: int = 25) -> float:
-    first, second = two_settings(explorer)
+def median_update(explorer: Explorer, repeats: int = 25, only: str | None = None) -> float:
+    first, second = two_settings(explorer, only)
     samples = []
     for k in range(repeats):
         start = time.perf_counter()
@@ -71,12 +77,13 @@ def main() -> None:
         )
         print("explorer update() at the default setting (median; 1 BLAS thread; budget 50 ms)")
         print(f"  reference: one empty go.Figure() = {reference * 1e3:.2f} ms")
-        print(f"  {'explorer':<20} {'update':>9}  {'x reference':>11}  budget")
-        for cls in EXPLORERS:
-            explorer = cls()
-            seconds = median_update(explorer)
+        print(f"  {'explorer (first control moved)':<40} {'update':>9}  {'x reference':>11}  budget")
+        rows = [(cls, None, "") for cls in EXPLORERS] + EXTRA_ROWS
+        for cls, only, what in rows:
+            seconds = median_update(cls(), only=only)
             verdict = "ok" if seconds <= BUDGET else "OVER"
-            print(f"  {cls.__name__:<20} {seconds * 1e3:7.1f} ms  {seconds / reference:9.1f} x  {verdict}")
+            label = cls.__name__ + (f" ({what})" if what else "")
+            print(f"  {label:<40} {seconds * 1e3:7.1f} ms  {seconds / reference:9.1f} x  {verdict}")
 
 
 def _time(fn) -> float:
