@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from bplab import __version__
 from bplab.course import CourseNotFoundError, course_dir, list_notebooks

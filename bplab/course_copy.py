@@ -155,6 +155,27 @@ def _free_sibling(
     return candidate
 
 
+def _write_beside(folder: Path, relative: str, shipped: bytes, manifest: dict[str, str]) -> str:
+    """Write the shipped version next to the learner's file as ``name.new.ext``; its relative path.
+
+    An existing ``.new`` file is replaced only if bplab wrote it and nobody changed it since
+    (its hash is in the manifest) or it already holds these bytes; otherwise a free
+    ``name.new-2.ext`` (``-3``, ...) is used.
+    """
+    shipped_hash = hashlib.sha256(shipped).hexdigest()
+
+    def reusable(path: Path) -> bool:
+        digest = sha256_of(path)
+        return digest == shipped_hash or digest == manifest.get(path.relative_to(folder).as_posix())
+
+    new_name = _free_sibling(folder, relative, "new", reusable=reusable)
+    target = folder / new_name
+    if not target.exists() or sha256_of(target) != shipped_hash:
+        _write_atomic(target, shipped)
+    manifest[new_name] = shipped_hash
+    return new_name
+
+
 def copy_course(folder: Path, source: Path | None = None, version: str | None = None) -> CopyReport:
     """Copy every shipped course file into ``folder``; never overwrite a file the learner changed.
 
@@ -191,17 +212,7 @@ def copy_course(folder: Path, source: Path | None = None, version: str | None = 
             report.updated.append(relative)
         else:
             # The learner's: leave it; write the shipped version beside it.
-            def ours(path: Path) -> bool:
-                # A .new file bplab wrote and nobody changed since (or already the shipped bytes).
-                digest = sha256_of(path)
-                recorded = manifest.get(path.relative_to(folder).as_posix())
-                return digest in (shipped_hash, recorded)
-
-            new_name = _free_sibling(folder, relative, "new", reusable=ours)
-            if not (folder / new_name).exists() or sha256_of(folder / new_name) != shipped_hash:
-                _write_atomic(folder / new_name, shipped)
-            manifest[new_name] = shipped_hash
-            report.kept.append((relative, new_name))
+            report.kept.append((relative, _write_beside(folder, relative, shipped, manifest)))
     write_manifest(folder, manifest, version)
     return report
 

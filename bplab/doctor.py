@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 MINIMUM_PYTHON = (3, 11)
@@ -104,6 +104,9 @@ class Findings:
     extensions: dict[str, ExtensionState] | None
     extensions_error: str = ""
     kernel: KernelResult | None = None
+    course: str = ""  # the shipped course's folder, or "" when it was not found
+    notebooks: int = 0
+    course_error: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,9 +266,18 @@ def check_kernel(kernel: KernelResult, executable: str) -> Check:
     )
 
 
+def check_course(folder: str, notebooks: int, error: str, executable: str) -> Check:
+    """The course's notebooks ship with the package (``bplab copy`` and ``bplab lab`` need them)."""
+    if folder and notebooks:
+        return Check(f"course: {notebooks} notebooks", True, folder)
+    why = error or f"no notebooks in {folder}"
+    return Check("course", False, why, pip_command(executable, "bplab", force=True))
+
+
 def diagnose(findings: Findings) -> list[Check]:
     """All checks for ``findings`` (pure: no probing)."""
     checks = [check_python(findings.python, findings.python_executable)]
+    checks.append(check_course(findings.course, findings.notebooks, findings.course_error, findings.python_executable))
     checks += check_packages(findings.packages, findings.python_executable)
     checks += check_extensions(findings.extensions, findings.python_executable, findings.extensions_error)
     if findings.kernel is not None:
@@ -370,6 +382,12 @@ def _tail(log: TextIO, lines: int = 5) -> str:
 def gather(kernel: bool = True) -> Findings:
     """Look at this environment: Python, package versions, lab extensions and (optionally) a kernel."""
     extensions, error = list_extensions()
+    from bplab.course import CourseNotFoundError, course_dir, list_notebooks
+
+    try:
+        folder, notebooks, course_error = str(course_dir()), len(list_notebooks()), ""
+    except CourseNotFoundError as exc:
+        folder, notebooks, course_error = "", 0, str(exc)
     return Findings(
         python=tuple(sys.version_info[:3]),
         python_executable=sys.executable,
@@ -377,6 +395,9 @@ def gather(kernel: bool = True) -> Findings:
         extensions=extensions,
         extensions_error=error,
         kernel=start_kernel_and_run() if kernel else None,
+        course=folder,
+        notebooks=notebooks,
+        course_error=course_error,
     )
 
 
@@ -395,9 +416,12 @@ def report(checks: list[Check], out: TextIO) -> int:
     return 0
 
 
-def run(out: TextIO = sys.stdout, kernel: bool = True, probe: Callable[..., Findings] = gather) -> int:
-    """``bplab doctor``: gather, diagnose, print; the exit code."""
+def run(out: TextIO | None = None, kernel: bool = True, probe: Callable[..., Findings] | None = None) -> int:
+    """``bplab doctor``: gather (or ``probe(kernel=...)``), diagnose, print; the exit code."""
     from bplab import __version__
+
+    out = sys.stdout if out is None else out
+    probe = gather if probe is None else probe
 
     print(f"bplab doctor: bplab {__version__}, Python at {sys.executable}", file=out)
     if kernel:

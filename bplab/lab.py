@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def make_token(given: str | None) -> str:
 def port_is_free(port: int, host: str = HOST) -> bool:
     """True when nothing listens on ``host:port`` and we may bind it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as JupyterLab binds
         try:
             probe.bind((host, port))
         except OSError:
@@ -119,6 +121,10 @@ def run_lab(launch: LabLaunch) -> int:
         process = subprocess.Popen(launch.command, cwd=launch.folder, env=env)
     except OSError as exc:
         raise LabError(f"could not start JupyterLab ({exc}); check it with: bplab doctor") from None
+    def forward(signum: int, frame: object) -> None:
+        process.send_signal(signum)  # `kill` of bplab stops JupyterLab too, not only this wrapper
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
         return process.wait()
     except KeyboardInterrupt:
@@ -128,3 +134,5 @@ def run_lab(launch: LabLaunch) -> int:
         except (subprocess.TimeoutExpired, KeyboardInterrupt):
             process.terminate()
             return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,69 @@
+"""Fixtures for the real-browser tests: one Chromium per session, one JupyterLab per test.
+
+Each fixture stops what it started, by process id, in its finalizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import harness
+from harness import Chromium, LabServer, require_browser
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what each notebook run in the browser measured (slider-to-plot latency included)."""
+    if harness.SUMMARIES:
+        terminalreporter.section("browser runs")
+        for line in harness.SUMMARIES:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """test-artifacts/ at the repository root (gitignored): screenshots and JSON records."""
+    folder = REPO / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """Headless Debian Chromium under Playwright (skipped, or failed when CI=true, if missing)."""
+    executable = require_browser()
+    browser = Chromium(tmp_path_factory.mktemp("chromium"), executable).start()
+    try:
+        yield browser
+    finally:
+        browser.stop()
+
+
+@pytest.fixture
+def lab_server(tmp_path: Path) -> Iterator[Callable[[Path], LabServer]]:
+    """A factory: ``lab_server(root)`` starts JupyterLab over ``root``; all are stopped after the test."""
+    started: list[LabServer] = []
+
+    def start(root: Path) -> LabServer:
+        work = tmp_path / f"lab-{len(started)}"
+        work.mkdir()
+        server = LabServer(root, work)
+        started.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

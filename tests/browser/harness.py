@@ -1,0 +1,592 @@
+"""A real-browser harness: JupyterLab on loopback with a token, driven in headless Chromium.
+
+Reusable by any browser test of a notebook:
+
+1. :class:`LabServer` starts ``python -m jupyter lab`` (this Python) on 127.0.0.1, a random free
+   port and a random token, over a root folder holding the notebook(s) under test, with settings
+   overrides that start the kernel without a dialog and silence the news prompt.
+2. :class:`Chromium` launches Debian's ``/usr/bin/chromium`` through Playwright (sync API).
+3. :func:`run_notebook` opens a notebook, runs all cells from the Run menu, waits for the
+   kernel, collects error outputs, moves every explorer slider with the keyboard and measures
+   how long the plot takes to change, and saves screenshots; :meth:`NotebookRun.problems`
+   lists what is wrong.
+
+Both :class:`LabServer` and :class:`Chromium` stop their processes by process id.
+See ../../shared/notes/stack.md (or the repository's notes) for the facts this relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# JupyterLab settings overrides (the same ones binder/postBuild writes), plus: render every cell
+# (no windowing), so that all prompts and outputs are in the page.
+SETTINGS_OVERRIDES: dict[str, dict[str, Any]] = {
+    "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+LATENCY_LIMIT_MS = 1500.0  # fails the test: the slider visibly does not drive the plot
+LATENCY_BUDGET_MS = 150.0  # design.md's budget: reported, not failed (2-core CI timings swing)
+SUMMARIES: list[str] = []  # one line per notebook run, printed at the end of the pytest session
+
+
+# --- is a browser available? -----------------------------------------------------------------
+
+
+def require_browser() -> str:
+    """Chromium's path, or skip (fail when CI=true) naming what is missing and how to install it."""
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append('the Python package playwright (pip install -e ".[test]")')
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    if missing:
+        reason = "browser tests need " + " and ".join(missing)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " (CI=true: a missing browser is a failure, not a skip)", pytrace=False)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+# --- processes, stopped by id ----------------------------------------------------------------
+
+
+def _children_of(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid:
+            children.append(int(entry.name))
+    return children
+
+
+def _descendants_of(pid: int) -> list[int]:
+    """All descendants of ``pid``, children first."""
+    found, queue = [], [pid]
+    while queue:
+        for child in _children_of(queue.pop()):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _stop_pids(pids: list[int], grace: float = 5.0) -> None:
+    """SIGTERM each pid, wait up to ``grace`` seconds, then SIGKILL the ones still alive."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- the JupyterLab server -------------------------------------------------------------------
+
+
+class LabServer:
+    """JupyterLab of this Python, on 127.0.0.1:<random port> with a random token, over ``root``."""
+
+    def __init__(self, root: Path, work: Path) -> None:
+        self.root = Path(root)
+        self.work = Path(work)
+        self.port = free_port()
+        self.token = secrets.token_hex(24)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = self.work / "jupyterlab.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def notebook_url(self, relative: str) -> str:
+        """The page of a notebook, logged in with the token, with a fresh workspace."""
+        return f"{self.base_url}/lab/tree/{quote(relative)}?token={self.token}&reset"
+
+    def api(self, path: str, method: str = "GET", timeout: float = 5.0) -> Any:
+        """JSON from the server's REST API (token in the header)."""
+        request = urllib.request.Request(
+            f"{self.base_url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def _write_settings(self) -> dict[str, str]:
+        """Settings overrides in a private app-settings folder, and private user settings/workspaces."""
+        app_settings = self.work / "app-settings"
+        shipped = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
+        if shipped.is_dir():  # keep what the environment configures (page_config.json, ...)
+            shutil.copytree(shipped, app_settings, dirs_exist_ok=True)
+        app_settings.mkdir(parents=True, exist_ok=True)
+        overrides_path = app_settings / "overrides.json"
+        overrides = json.loads(overrides_path.read_text()) if overrides_path.exists() else {}
+        for plugin, values in SETTINGS_OVERRIDES.items():
+            overrides.setdefault(plugin, {}).update(values)
+        overrides_path.write_text(json.dumps(overrides, indent=1))
+        for name in ("user-settings", "workspaces", "runtime"):
+            (self.work / name).mkdir(exist_ok=True)
+        return {
+            "app_settings_dir": str(app_settings),
+            "JUPYTERLAB_SETTINGS_DIR": str(self.work / "user-settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(self.work / "workspaces"),
+            "JUPYTER_RUNTIME_DIR": str(self.work / "runtime"),
+        }
+
+    def start(self, timeout: float = 90.0) -> LabServer:
+        """Start the server; return when ``/api/status`` answers 200 (raise with its log otherwise)."""
+        settings = self._write_settings()
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={self.root}",
+            f"--LabApp.app_settings_dir={settings.pop('app_settings_dir')}",
+            "--LabApp.expose_app_in_browser=True",  # lets the harness read cell outputs from the model
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")
+        env = dict(os.environ, JUPYTER_TOKEN=self.token, **settings)
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=self.root)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with code {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                self.api("/api/status", timeout=2)
+                return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines JupyterLab logged."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def kernel_states(self, relative: str) -> list[str]:
+        """Execution states of the kernels of the sessions open on ``relative``."""
+        try:
+            sessions = self.api("/api/sessions")
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return []
+        return [
+            s["kernel"]["execution_state"]
+            for s in sessions
+            if s.get("kernel") and s.get("path", "").lstrip("/") == relative
+        ]
+
+    def stop(self) -> None:
+        """Shut down (kernels too), by the API, then by process id for anything left."""
+        if self.process is None:
+            return
+        pid = self.process.pid
+        if self.process.poll() is None:
+            try:
+                self.api("/api/shutdown", method="POST", timeout=5)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                leftovers = _descendants_of(pid)
+                _stop_pids([pid])
+                _stop_pids(leftovers)
+        _stop_pids([p for p in _descendants_of(pid) if _alive(p)])
+        self.process.wait()
+        self.log.close()
+        self.process = None
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+class Chromium:
+    """Debian's Chromium under Playwright, in a private profile folder; stopped by process id."""
+
+    def __init__(self, work: Path, executable: str = CHROMIUM) -> None:
+        self.profile = Path(tempfile.mkdtemp(prefix="bplab-chromium-", dir=work))
+        self.executable = executable
+        self.playwright: Any = None
+        self.context: Any = None
+
+    def start(self) -> Chromium:
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.context = self.playwright.chromium.launch_persistent_context(
+            str(self.profile),
+            executable_path=self.executable,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1000},
+        )
+        return self
+
+    def browser_pids(self) -> list[int]:
+        """Process ids of the Chromium processes using this profile folder."""
+        marker = str(self.profile).encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker in (entry / "cmdline").read_bytes():
+                        pids.append(int(entry.name))
+                except OSError:
+                    continue
+        return pids
+
+    def stop(self) -> None:
+        """Close the browser and Playwright's driver; kill, by id, any process of ours still there."""
+        pids = self.browser_pids()
+        try:
+            if self.context is not None:
+                self.context.close()
+        finally:
+            if self.playwright is not None:
+                self.playwright.stop()
+            _stop_pids([pid for pid in pids if _alive(pid)], grace=3)
+            shutil.rmtree(self.profile, ignore_errors=True)
+            self.context = self.playwright = None
+
+
+# --- one notebook, run in the page -----------------------------------------------------------
+
+
+@dataclass
+class SliderResult:
+    """One slider: its label, the presses made and the key-press to plot-change latencies."""
+
+    index: int
+    label: str
+    has_plot: bool
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NotebookRun:
+    """What happened when a notebook ran in the browser."""
+
+    notebook: str
+    seconds_to_kernel_idle: float = 0.0
+    seconds_to_run_all: float = 0.0
+    code_cells: int = 0
+    executed_cells: int = 0
+    error_outputs: list[str] = field(default_factory=list)
+    sliders: list[SliderResult] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    screenshots: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return [ms for slider in self.sliders for ms in slider.latencies_ms]
+
+    @property
+    def median_latency_ms(self) -> float | None:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else None
+
+    def problems(self, require_explorer: bool = False) -> list[str]:
+        """Everything wrong with this run (empty when the notebook works in the browser)."""
+        found = [f"error output: {text[:800]}" for text in self.error_outputs]
+        if self.executed_cells < self.code_cells:
+            found.append(f"only {self.executed_cells} of {self.code_cells} code cells ran")
+        for slider in self.sliders:
+            found += [f"slider {slider.index} ({slider.label!r}): {failure}" for failure in slider.failures]
+        driven = [s for s in self.sliders if s.has_plot]
+        if require_explorer and not driven:
+            found.append("no explorer found: no slider with a plotly plot in its cell")
+        median = self.median_latency_ms
+        if median is not None and median > LATENCY_LIMIT_MS:
+            found.append(f"median slider-to-plot latency {median:.0f} ms is above {LATENCY_LIMIT_MS:.0f} ms")
+        return found
+
+    def summary(self) -> str:
+        median = self.median_latency_ms
+        latency = "no slider measured" if median is None else (
+            f"slider key press -> plot changed: median {median:.0f} ms over {len(self.latencies_ms)} presses "
+            f"(min {min(self.latencies_ms):.0f}, max {max(self.latencies_ms):.0f}; budget {LATENCY_BUDGET_MS:.0f} ms)"
+        )
+        return (
+            f"{self.notebook}: kernel idle after {self.seconds_to_kernel_idle:.1f} s, run-all "
+            f"{self.seconds_to_run_all:.1f} s, {self.executed_cells}/{self.code_cells} cells, "
+            f"{len(self.sliders)} slider(s); {latency}"
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the run as JSON (the artifact the CI keeps)."""
+        data = asdict(self)
+        data["median_latency_ms"] = self.median_latency_ms
+        data["latency_budget_ms"] = LATENCY_BUDGET_MS
+        path.write_text(json.dumps(data, indent=1))
+
+
+# In-page helpers. They read the DOM (what the learner sees) and, where JupyterLab exposes it
+# (--LabApp.expose_app_in_browser), the notebook model (error outputs that render like stderr).
+_JS_CELL_STATE = """
+() => {
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+  let pending = 0, executed = 0, nonEmpty = 0;
+  for (const cell of cells) {
+    const source = (cell.querySelector('.cm-content') || {}).textContent || '';
+    const prompt = (cell.querySelector('.jp-InputPrompt') || {}).textContent || '';
+    if (prompt.includes('*')) pending += 1;
+    if (source.trim() === '') continue;
+    nonEmpty += 1;
+    if (/\\[\\d+\\]/.test(prompt)) executed += 1;
+  }
+  return {cells: cells.length, nonEmpty, pending, executed};
+}
+"""
+
+_JS_ERRORS = """
+() => {
+  const errors = [];
+  for (const node of document.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) {
+    const text = node.textContent || '';
+    if (text.includes('Traceback')) errors.push(text);
+  }
+  for (const node of document.querySelectorAll('.jp-OutputArea-output')) {
+    const text = node.textContent || '';
+    if (text.includes('Error displaying widget') || text.includes('Error rendering output'))
+      errors.push(text);
+  }
+  const app = window.jupyterapp;
+  const panel = app && app.shell && app.shell.currentWidget;
+  const model = panel && panel.content && panel.content.model;
+  if (model && model.cells) {
+    for (let i = 0; i < model.cells.length; i++) {
+      const cell = model.cells.get(i);
+      if (cell.type !== 'code') continue;
+      for (const output of cell.outputs.toJSON()) {
+        if (output.output_type === 'error')
+          errors.push(`${output.ename}: ${output.evalue} (cell ${i + 1})`);
+      }
+    }
+  }
+  return [...new Set(errors)];
+}
+"""
+
+_JS_SLIDERS = """
+() => [...document.querySelectorAll('.jp-Notebook .widget-slider')].map((slider, index) => {
+  const cell = slider.closest('.jp-Cell');
+  const label = slider.querySelector('.widget-label');
+  return {index, label: label ? label.textContent.trim() : '',
+          plots: cell ? cell.querySelectorAll('.js-plotly-plot').length : 0};
+})
+"""
+
+# Starts watching the plots in the slider's cell; records when their data first differs.
+_JS_WATCH = """
+(index) => {
+  const slider = document.querySelectorAll('.jp-Notebook .widget-slider')[index];
+  const plots = [...slider.closest('.jp-Cell').querySelectorAll('.js-plotly-plot')];
+  const snapshot = () => plots.map(p => JSON.stringify(p.data || null)).join('\\u0000');
+  const before = snapshot();
+  const watch = {t0: performance.now(), t1: null};
+  window.__bplabWatch = watch;
+  const tick = () => {
+    if (window.__bplabWatch !== watch) return;
+    if (snapshot() !== before) { watch.t1 = performance.now(); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  const handle = slider.querySelector('.noUi-handle');
+  const now = Number(handle && handle.getAttribute('aria-valuenow'));
+  const max = Number(handle && handle.getAttribute('aria-valuemax'));
+  return {atMax: Number.isFinite(now) && Number.isFinite(max) && now >= max};
+}
+"""
+
+
+def _wait(predicate: Any, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def _accept_dialogs(page: Any) -> None:
+    """Accept any JupyterLab dialog (e.g. "Select Kernel") that is open."""
+    for button in page.locator(".jp-Dialog .jp-mod-accept").all():
+        try:
+            button.click(timeout=2000)
+        except Exception:  # noqa: BLE001 - the dialog closed by itself
+            pass
+
+
+def run_notebook(
+    chromium: Chromium,
+    server: LabServer,
+    relative: str,
+    artifacts: Path,
+    name: str,
+    presses: int = 3,
+    run_timeout: float = 300.0,
+    change_timeout: float = 10.0,
+) -> NotebookRun:
+    """Open ``relative`` in JupyterLab, run all cells, move every slider, screenshot; the record.
+
+    Artifacts: ``<name>.png`` (the whole page with the first explorer scrolled into view),
+    ``<name>-explorer.png`` (that explorer's cell) and ``<name>.json`` (this record).
+    """
+    artifacts.mkdir(parents=True, exist_ok=True)
+    run = NotebookRun(notebook=relative)
+    page = chromium.context.new_page()
+    page.on("console", lambda message: message.type == "error" and run.console_errors.append(message.text))
+    page.on("pageerror", lambda error: run.console_errors.append(f"uncaught: {error}"))
+    try:
+        started = time.monotonic()
+        page.goto(server.notebook_url(relative), wait_until="domcontentloaded", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+        def kernel_idle() -> bool:
+            _accept_dialogs(page)
+            return "idle" in server.kernel_states(relative)
+
+        if not _wait(kernel_idle, timeout=90):
+            raise AssertionError(f"the kernel of {relative} never became idle:\n{server.log_tail()}")
+        run.seconds_to_kernel_idle = time.monotonic() - started
+
+        started = time.monotonic()
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-InputPrompt')].some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))",
+            timeout=30_000,
+        )
+
+        def finished() -> bool:
+            state = page.evaluate(_JS_CELL_STATE)
+            run.code_cells, run.executed_cells = state["nonEmpty"], state["executed"]
+            if state["pending"]:
+                return False
+            if state["executed"] >= state["nonEmpty"] or page.evaluate(_JS_ERRORS):
+                return "idle" in server.kernel_states(relative)
+            return False
+
+        if not _wait(finished, timeout=run_timeout, interval=0.3):
+            run.notes.append(f"run-all did not finish within {run_timeout:.0f} s")
+        run.seconds_to_run_all = time.monotonic() - started
+
+        # Widgets render after their cell ran: wait until the count of plots and sliders settles.
+        counts: list[tuple[int, int]] = []
+
+        def settled() -> bool:
+            counts.append(
+                (page.locator(".jp-Notebook .js-plotly-plot").count(), page.locator(".jp-Notebook .widget-slider").count())
+            )
+            return len(counts) >= 4 and len(set(counts[-4:])) == 1
+
+        _wait(settled, timeout=30, interval=0.5)
+        run.error_outputs = page.evaluate(_JS_ERRORS)
+
+        for info in page.evaluate(_JS_SLIDERS):
+            result = SliderResult(index=info["index"], label=info["label"], has_plot=info["plots"] > 0)
+            run.sliders.append(result)
+            if not result.has_plot:
+                run.notes.append(f"slider {info['index']} ({info['label']!r}) has no plot in its cell: not moved")
+                continue
+            handle = page.locator(".jp-Notebook .widget-slider").nth(info["index"]).locator(".noUi-handle").first
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for _ in range(presses):
+                watch = page.evaluate(_JS_WATCH, info["index"])
+                handle.press("ArrowLeft" if watch["atMax"] else "ArrowRight")
+                try:
+                    page.wait_for_function(
+                        "() => window.__bplabWatch && window.__bplabWatch.t1 !== null", timeout=change_timeout * 1000
+                    )
+                except Exception:  # noqa: BLE001 - playwright's TimeoutError: recorded as a failure
+                    result.failures.append(f"the plot did not change within {change_timeout:.0f} s of a key press")
+                    break
+                times = page.evaluate("() => window.__bplabWatch")
+                result.latencies_ms.append(round(times["t1"] - times["t0"], 1))
+        run.error_outputs = page.evaluate(_JS_ERRORS)  # a slider callback may have failed
+
+        explorer = page.locator(".jp-Notebook .jp-Cell", has=page.locator(".js-plotly-plot")).filter(
+            has=page.locator(".widget-slider")
+        )
+        if explorer.count():
+            explorer.first.scroll_into_view_if_needed()
+            explorer.first.screenshot(path=str(artifacts / f"{name}-explorer.png"))
+            run.screenshots.append(str(artifacts / f"{name}-explorer.png"))
+        page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+        run.screenshots.append(str(artifacts / f"{name}.png"))
+    finally:
+        run.save(artifacts / f"{name}.json")
+        SUMMARIES.append(f"{run.summary()} [{artifacts / name}.json]")
+        page.close()
+    return run

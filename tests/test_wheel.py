@@ -1,0 +1,45 @@
+"""A wheel built from the repository, installed in a fresh venv outside it, carries the whole course."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from fresh_venv import REPO, FreshVenv
+
+pytestmark = pytest.mark.slow
+
+
+def repository_notebooks() -> list[str]:
+    notebooks = REPO / "notebooks"
+    return sorted(
+        p.relative_to(notebooks).as_posix()
+        for p in notebooks.rglob("*.ipynb")
+        if not any(part.startswith(".") for part in p.relative_to(notebooks).parts)
+    )
+
+
+def test_wheel_in_a_fresh_venv_copies_every_notebook(tmp_path: Path) -> None:
+    expected = {name: (REPO / "notebooks" / name).read_bytes() for name in repository_notebooks()}
+    dist = tmp_path / "dist"
+    venv = FreshVenv(tmp_path / "venv")
+    venv.run_logged("build wheel", [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist)], cwd=REPO)
+    wheels = list(dist.glob("bplab-*.whl"))
+    assert len(wheels) == 1, wheels
+
+    venv.pip("pip install wheel (with its dependencies)", "install", "-q", str(wheels[0]), cwd=tmp_path)
+    where = venv.python(
+        "import bplab", "-c", "import bplab, bplab.course as c; print(bplab.__file__); print(c.course_dir())", cwd=tmp_path
+    ).stdout.split()
+    assert str(venv.path) in where[0] and str(REPO) not in where[0], where  # the wheel's copy, not the repo
+    assert where[1].endswith("site-packages/bplab/course"), where
+
+    course = tmp_path / "my-course"
+    said = venv.run_logged("bplab copy", [str(venv.bin / "bplab"), "copy", str(course)], cwd=tmp_path).stdout
+    copied = sorted(p.relative_to(course).as_posix() for p in course.rglob("*.ipynb"))
+    assert copied == sorted(expected), said
+    for name in copied:  # byte for byte what the repository held when the wheel was built
+        assert (course / name).read_bytes() == expected[name], name
+    print("timings (s):", json.dumps(venv.timings))
