@@ -72,8 +72,9 @@ class OneWeightExplorer(Explorer):
     def draw(self, s: DescentState) -> go.Figure:
         shown = np.abs(s.weights) < 10  # a diverging path leaves the picture; the message says why
         path_w, path_c = s.weights[shown], s.costs[shown]
-        low = min(-1.0, float(path_w.min()) - 0.2) if path_w.size else -1.0
-        high = max(2.0, float(path_w.max()) + 0.2) if path_w.size else 2.0
+        # zoom on the path: from a little left of the leftmost point to a little right of the rightmost
+        low = min(-0.2, float(path_w.min()) - 0.25) if path_w.size else -1.0
+        high = max(1.0, float(path_w.max()) + 0.25) if path_w.size else 2.0
         curve_w = np.linspace(low, high, 300)
         curve_c = (INPUT * curve_w - TARGET) ** 2
         figure = go.Figure(layout=base_layout(

@@ -106,7 +106,7 @@ class Playground(Explorer):
         "init_scheme": Choice("initialization", INITS),
         "init_scale": Slider("initialization scale (logarithmic)", 0.01, 10.0, log=True, step=0.1),
         "batch": Choice("batch size", BATCHES),
-        "epochs": Slider("epochs", 0, 5000, integer=True, step=10),
+        "epochs": Slider("epochs", 0, 1000, integer=True, step=10),
         "seed": Slider("seed", 0, 20, integer=True),
         "neuron": Slider("neuron to map (1st hidden layer)", 1, 16, integer=True),
     }
@@ -199,6 +199,9 @@ class Playground(Explorer):
             losses.append(evaluate_loss(logits, y, loss))
             accuracies.append(float(np.mean(np.argmax(logits, axis=1) == y)))
 
+    def slider_limits(self, state: PlaygroundState) -> dict[str, float]:
+        return {"neuron": state.params["neurons"]}  # only neurons that exist can be mapped
+
     # ------------------------------------------------------------------ drawing
     def draw(self, s: PlaygroundState) -> go.Figure:
         figure = make_subplots(
@@ -240,7 +243,7 @@ class Playground(Explorer):
         figure.update_xaxes(title_text="epoch", row=1, col=2)
         figure.update_xaxes(title_text="epoch", row=2, col=1)
         figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=2)
-        figure.update_yaxes(title_text="‖∂L/∂W‖", type="log", row=2, col=1)
+        figure.update_yaxes(title_text="‖∂L/∂W‖", type="log", dtick=1, row=2, col=1)
         return figure
 
     def describe(self, s: PlaygroundState) -> str:

@@ -88,7 +88,7 @@ class SlowdownExplorer(Explorer):
         figure.update_layout(**base_layout(height=400, legend=dict(orientation="h", y=-0.22)))
         figure.update_xaxes(title_text="epoch")
         figure.update_yaxes(title_text="output a", range=[0, 1], row=1, col=1)
-        figure.update_yaxes(title_text="|∂C/∂w|", type="log", row=1, col=2)
+        figure.update_yaxes(title_text="|∂C/∂w|", type="log", dtick=1, row=1, col=2)  # label powers of ten only
         return figure
 
     def describe(self, s: SlowdownState) -> str:

@@ -1,0 +1,217 @@
+r"""Batch size: one update per dataset, per example, or per mini-batch of examples.
+
+The training loss is an average over the $N$ examples, $L = \frac1N\sum_i \ell_i$, so its
+gradient is the average of the examples' gradients. **Full-batch** gradient descent uses all
+$N$ for every update: the exact gradient, one update per epoch. **Stochastic** gradient descent
+uses one example: a noisy estimate, $N$ updates per epoch. A **mini-batch** of $B$ examples sits
+between: $\lceil N/B \rceil$ updates per epoch, with noise that shrinks as $B$ grows.
+
+The explorer trains the same network (2-16-1, tanh, the same starting weights) on the same
+moons three ways with plain SGD at one learning rate, and shows the loss on the whole training
+set after each epoch, the loss of each update's batch (the noise), and the loss against the
+measured training time (the speed). Each run is remembered, so moving the batch-size slider
+retrains only the mini-batch run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from bplab import data, nn, optim, train
+from bplab.explorers.base import Explorer, Slider
+from bplab.plots import PALETTE, base_layout
+
+HIDDEN_UNITS = 16
+MAX_POINTS = 1000
+METHODS = ("full batch", "stochastic", "mini-batch")
+COLOURS = {"full batch": PALETTE["blue"], "stochastic": PALETTE["vermillion"], "mini-batch": PALETTE["green"]}
+BATCH_SIZE_LABEL = "mini-batch size (examples per update)"
+DASHES = {"full batch": "solid", "stochastic": "dot", "mini-batch": "dash"}
+
+
+def make_moons(points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two moons (noise 0.15), inputs centred; targets as a column of 0.0 / 1.0 for the logistic loss."""
+    X, y = data.moons(points, noise=0.15, seed=seed)
+    return X - X.mean(axis=0), y.astype(np.float64).reshape(-1, 1)
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """One training run: what the figure and the status line need.
+
+    ``epoch_loss[k]``: the loss on the whole training set after ``k`` epochs (``k = 0`` is the
+    start; NaN after a divergence). ``step_loss``: the loss of each update's own batch.
+    ``elapsed``: the training time in seconds at the end of each epoch (0 at the start),
+    not counting the whole-set evaluations.
+    """
+
+    method: str
+    batch_size: int
+    updates_per_epoch: int
+    epoch_loss: np.ndarray
+    step_loss: np.ndarray
+    elapsed: np.ndarray
+    message: str
+    diverged: bool
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean measured training time of one epoch (NaN when no epoch finished)."""
+        finished = int(np.sum(np.isfinite(self.elapsed))) - 1
+        return float(self.elapsed[finished] / finished) if finished > 0 else float("nan")
+
+
+def train_with_batch_size(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, epochs: int,
+                          seed: int = 0, method: str = "mini-batch") -> BatchRun:
+    r"""Train a fresh 2-16-1 tanh network with SGD on mini-batches of ``batch_size``; return a :class:`BatchRun`.
+
+    The same ``seed`` gives the same starting weights and the same shuffles, so ``batch_size=1``
+    is stochastic gradient descent and ``batch_size=len(X)`` is full-batch gradient descent.
+    """
+    points = len(X)
+    if not 1 <= batch_size <= points:
+        raise ValueError(f"batch_size: expected a whole number from 1 to {points} (the number of examples), got {batch_size!r}")
+    model = nn.MLP([X.shape[1], HIDDEN_UNITS, 1], activation="tanh", seed=seed)
+    optimizer = optim.SGD(model.parameters(), lr=rate)
+    loss_fn = nn.binary_cross_entropy_with_logits
+
+    def whole_set_loss() -> float:
+        return float(loss_fn(model(X), y).data)
+
+    epoch_loss, elapsed = [whole_set_loss()], [0.0]
+    clock = {"trained": 0.0, "since": time.perf_counter()}
+
+    def after_epoch(_history: train.History) -> None:
+        clock["trained"] += time.perf_counter() - clock["since"]
+        elapsed.append(clock["trained"])
+        epoch_loss.append(whole_set_loss())
+        clock["since"] = time.perf_counter()  # the evaluation above is not training time
+
+    history = train.fit(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                        callbacks=[after_epoch], record_grad_norms=False, accuracy=None)
+    missing = epochs + 1 - len(epoch_loss)
+    epoch_array = np.asarray(epoch_loss + [math.nan] * missing, dtype=float)
+    return BatchRun(
+        method=method,
+        batch_size=batch_size,
+        updates_per_epoch=math.ceil(points / batch_size),
+        epoch_loss=np.where(np.isfinite(epoch_array), epoch_array, np.nan),
+        step_loss=np.asarray(history.loss, dtype=float),
+        elapsed=np.asarray(elapsed + [math.nan] * missing, dtype=float),
+        message=history.message,
+        diverged=history.diverged,
+    )
+
+
+@dataclass(frozen=True)
+class BatchState:
+    points: int
+    epochs: int
+    rate: float
+    runs: dict[str, BatchRun]
+
+
+class BatchSizeExplorer(Explorer):
+    """``BatchSizeExplorer(batch_size=20, rate=0.3, epochs=10)``: full-batch, stochastic and mini-batch SGD side by side.
+
+    Constructor-only settings: ``points`` (the number of training examples, 2 to 1000) and
+    ``seed`` (the data, the starting weights and the shuffles).
+    """
+
+    title = "Batch size: one update per dataset, per example, or per mini-batch"
+    controls = {
+        "batch_size": Slider(BATCH_SIZE_LABEL, 1, 200, integer=True),  # up to the number of examples: see __init__
+        "rate": Slider("learning rate (logarithmic)", 1e-3, 10.0, log=True, step=0.05),
+        "epochs": Slider("epochs (passes over the data)", 1, 30, integer=True),
+    }
+    defaults = {"batch_size": 20, "rate": 0.3, "epochs": 10}
+    continuous_update = False  # a new rate or epoch count retrains all three runs (a few hundred ms)
+
+    def __init__(self, points: int = 200, seed: int = 0, **settings: Any) -> None:
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or not 2 <= points <= MAX_POINTS:
+            raise ValueError(f"points: expected a whole number of training examples from 2 to {MAX_POINTS}, got {points!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed: expected a whole number of at least 0, got {seed!r}")
+        self._X, self._y = make_moons(int(points), int(seed))
+        self._seed = int(seed)
+        # this explorer's own controls: the batch size goes up to the number of examples (all of them: full batch)
+        self.controls = {**type(self).controls, "batch_size": Slider(BATCH_SIZE_LABEL, 1, int(points), integer=True)}
+        self._runs: dict[str, tuple[tuple, BatchRun]] = {}  # per method: the settings it was trained with, and the run
+        super().__init__(**settings)
+
+    def _run(self, method: str, batch_size: int, rate: float, epochs: int) -> BatchRun:
+        """The run of ``method``, retrained only when its own settings changed."""
+        key = (batch_size, rate, epochs)
+        remembered = self._runs.get(method)
+        if remembered is not None and remembered[0] == key:
+            return remembered[1]
+        run = train_with_batch_size(self._X, self._y, batch_size, rate, epochs, seed=self._seed, method=method)
+        self._runs[method] = (key, run)
+        return run
+
+    def compute(self, batch_size: int, rate: float, epochs: int) -> BatchState:
+        points = len(self._X)
+        if batch_size > points:
+            raise ValueError(
+                f"batch_size: expected at most {points} (the number of training examples), got {batch_size}; "
+                f"a batch of all {points} examples is full-batch gradient descent"
+            )
+        sizes = {"full batch": points, "stochastic": 1, "mini-batch": batch_size}
+        runs = {method: self._run(method, sizes[method], rate, epochs) for method in METHODS}
+        return BatchState(points, epochs, rate, runs)
+
+    @staticmethod
+    def _label(run: BatchRun) -> str:
+        if run.method == "mini-batch":
+            return f"mini-batch of {run.batch_size}"
+        return f"{run.method} ({run.batch_size})" if run.method == "full batch" else "stochastic (1)"
+
+    def draw(self, s: BatchState) -> go.Figure:
+        figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
+            "Loss on all examples, after each epoch", "Loss of each update's batch (the noise)",
+            "Loss against training time (the speed)"))
+        epochs = np.arange(s.epochs + 1)
+        for method in METHODS:
+            run = s.runs[method]
+            colour, dash, label = COLOURS[method], DASHES[method], self._label(run)
+            figure.add_trace(go.Scatter(x=epochs, y=run.epoch_loss, mode="lines+markers", name=label, legendgroup=method,
+                                        line=dict(color=colour, width=3, dash=dash), marker=dict(size=6)), row=1, col=1)
+            # the start (time 0) has no place on a logarithmic time axis: from the first epoch on
+            figure.add_trace(go.Scatter(x=run.elapsed[1:] * 1e3, y=run.epoch_loss[1:], mode="lines+markers", name=label,
+                                        legendgroup=method, showlegend=False, line=dict(color=colour, width=3, dash=dash),
+                                        marker=dict(size=6)), row=1, col=3)
+        for method in ("stochastic", "mini-batch", "full batch"):  # the noisiest first, so the others stay visible
+            run = s.runs[method]
+            steps = np.arange(len(run.step_loss)) / run.updates_per_epoch  # each batch loss is measured before its update
+            step_loss = np.where(np.isfinite(run.step_loss), run.step_loss, np.nan)
+            figure.add_trace(go.Scatter(x=steps, y=step_loss, mode="lines", name=self._label(run), legendgroup=method,
+                                        showlegend=False, opacity=0.55 if method == "stochastic" else 1.0,
+                                        line=dict(color=COLOURS[method], width=1 if method == "stochastic" else 2.5)),
+                             row=1, col=2)
+        figure.update_layout(**base_layout(height=420, legend=dict(orientation="h", y=-0.25)))
+        figure.update_xaxes(title_text="epoch", row=1, col=1)
+        figure.update_xaxes(title_text="epoch (updates ÷ updates per epoch)", row=1, col=2)
+        figure.update_xaxes(title_text="training time (ms, measured)", type="log", row=1, col=3)
+        for column in (1, 2, 3):
+            figure.update_yaxes(title_text="cross-entropy loss" if column == 1 else None, rangemode="tozero", row=1, col=column)
+        return figure
+
+    def describe(self, s: BatchState) -> str:
+        parts = []
+        for method in METHODS:
+            run = s.runs[method]
+            if run.diverged:
+                ending = f"<b>{run.message}</b>"
+            else:
+                ending = f"loss <b>{run.epoch_loss[-1]:.3f}</b>, {run.seconds_per_epoch * 1e3:.1f} ms per epoch"
+            parts.append(f"{self._label(run)}: {run.updates_per_epoch} update{'s' if run.updates_per_epoch > 1 else ''} "
+                         f"per epoch; {ending}")
+        return (f"{s.points} examples, {s.epochs} epoch{'s' if s.epochs > 1 else ''}, learning rate {s.rate:.3g}.<br>"
+                + "<br>".join(parts))

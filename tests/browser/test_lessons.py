@@ -1,0 +1,26 @@
+"""Every lesson in a real browser: all cells run without error, and every explorer's plot follows its sliders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from harness import run_notebook
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+LESSONS = sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.glob("[1-5]_*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_server, artifacts: Path) -> None:
+    root = tmp_path / "course"
+    shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))  # a copy: the repo stays untouched
+    server = lab_server(root)
+    run = run_notebook(chromium, server, lesson.as_posix(), artifacts, lesson.stem)
+    print(run.summary())
+    for note in run.notes:
+        print("  note:", note)
+    problems = run.problems(require_explorer=True)
+    assert not problems, "\n".join(problems) + "\n\nJupyterLab log:\n" + server.log_tail()
