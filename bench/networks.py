@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,15 +60,14 @@ def make_data(config: Config, dtype, seed: int = 0):
 # ---------------------------------------------------------------------------- the three implementations
 
 
-class BplabStep:
-    def __init__(self, config: Config, dtype, X, y):
-        self.model = nn.MLP(config.sizes, activation=config.activation, seed=0, dtype=dtype)
-        self.loss_fn = nn.binary_cross_entropy_with_logits if config.loss == "bce" else nn.cross_entropy
-        self.optimizer = optim.SGD(self.model.parameters(), lr=LR)
-        self.X, self.y = X, y
+class TimedStep:
+    """A training step of a library with PyTorch's interface, timed: (forward seconds, backward seconds)."""
 
-    def weights(self):
-        return [(layer.weight.data, layer.bias.data) for layer in self.model.linear_layers]
+    model: Any
+    loss_fn: Any
+    optimizer: Any
+    X: Any
+    y: Any
 
     def step(self) -> tuple[float, float]:
         t0 = time.perf_counter()
@@ -78,6 +78,18 @@ class BplabStep:
         self.optimizer.step()
         self.optimizer.zero_grad()
         return t1 - t0, t2 - t1
+
+
+class BplabStep(TimedStep):
+    def __init__(self, config: Config, dtype, X, y):
+        self.model = nn.MLP(config.sizes, activation=config.activation, seed=0, dtype=dtype)
+        self.loss_fn = nn.binary_cross_entropy_with_logits if config.loss == "bce" else nn.cross_entropy
+        self.optimizer = optim.SGD(self.model.parameters(), lr=LR)
+        self.X, self.y = X, y
+
+    def weights(self):
+        return [(layer.weight.data, layer.bias.data) for layer in self.model.linear_layers]
+
 
 
 class NumpyStep:
@@ -128,7 +140,7 @@ class NumpyStep:
         return t1 - t0, t2 - t1
 
 
-class TorchStep:
+class TorchStep(TimedStep):
     def __init__(self, config: Config, dtype, X, y, weights):
         torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
         layers = []
@@ -147,15 +159,6 @@ class TorchStep:
         self.loss_fn = (torch.nn.functional.binary_cross_entropy_with_logits if config.loss == "bce"
                         else torch.nn.functional.cross_entropy)
 
-    def step(self) -> tuple[float, float]:
-        t0 = time.perf_counter()
-        loss = self.loss_fn(self.model(self.X), self.y)
-        t1 = time.perf_counter()
-        loss.backward()
-        t2 = time.perf_counter()
-        self.optimizer.step()
-        self.optimizer.zero_grad()
-        return t1 - t0, t2 - t1
 
 
 # ---------------------------------------------------------------------------- measuring

@@ -100,6 +100,14 @@ class Toggle:
         return widgets.Checkbox(description=self.label, value=value, indent=False)
 
 
+def _text_box(label: str, value: str):
+    """A labelled one-line text box that reports its value when the learner presses Enter."""
+    import ipywidgets as widgets
+
+    return widgets.Text(description=label, value=value, continuous_update=False,
+                        style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+
+
 @dataclass(frozen=True)
 class FormulaBox:
     """A text box for a typed formula, read by the safe parser when the learner presses Enter."""
@@ -115,10 +123,7 @@ class FormulaBox:
         return value
 
     def make_widget(self, value: str, continuous_update: bool):
-        import ipywidgets as widgets
-
-        return widgets.Text(description=self.label, value=value, continuous_update=False,
-                            style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+        return _text_box(self.label, value)
 
 
 @dataclass(frozen=True)
@@ -136,10 +141,7 @@ class ValuesBox:
         return value
 
     def make_widget(self, value: str, continuous_update: bool):
-        import ipywidgets as widgets
-
-        return widgets.Text(description=self.label, value=value, continuous_update=False,
-                            style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+        return _text_box(self.label, value)
 
 
 Control = Slider | Choice | Toggle | FormulaBox | ValuesBox
