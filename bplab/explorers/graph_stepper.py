@@ -8,6 +8,7 @@ $\partial f/\partial x$, which SymPy's derivative and a finite difference confir
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,24 @@ def local_derivatives(node: Value) -> list[tuple[Value, float]]:
     return result
 
 
+@functools.lru_cache(maxsize=32)
+def analyse(formula: str, values: str) -> tuple[Value, dict[str, Value], list[Value], list[Value], Comparison]:
+    """The graph after its backward pass, the forward and backward visiting orders, and the three-way check.
+
+    Cached: moving the step slider only changes which of these is shown.
+    """
+    from bplab.symbolic import build_graph, parse, parse_values
+
+    numbers = parse_values(values)
+    output, leaves = build_graph(formula, numbers)
+    output.backward()
+    order = output.topological_order()
+    forward = [n for n in order if n.op is not None]
+    backward = [n for n in reversed(order) if n.requires_grad]
+    comparison = compare(parse(formula), at={name: numbers[name] for name in leaves})
+    return output, leaves, forward, backward, comparison
+
+
 class GraphStepper(Explorer):
     """``GraphStepper(formula="(i*w - y)**2", values="i=1.5, w=0.8, y=0.5", step=0)``."""
 
@@ -61,16 +80,7 @@ class GraphStepper(Explorer):
     defaults = {"formula": "(i*w - y)**2", "values": "i=1.5, w=0.8, y=0.5", "step": 0}
 
     def compute(self, formula: str, values: str, step: int) -> StepperState:
-        from bplab.symbolic import build_graph, parse, parse_values
-
-        numbers = parse_values(values)
-        output, leaves = build_graph(formula, numbers)
-        output.backward()
-        order = output.topological_order()
-        forward = [n for n in order if n.op is not None]
-        backward = [n for n in reversed(order) if n.requires_grad]
-        used = {name: numbers[name] for name in leaves}
-        comparison = compare(parse(formula), at=used)
+        output, leaves, forward, backward, comparison = analyse(formula, values)
         return StepperState(formula, output, leaves, forward, backward, min(step, len(forward) + len(backward)), comparison)
 
     def slider_limits(self, state: StepperState) -> dict[str, float]:
