@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from threadpoolctl import threadpool_limits
 
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
+from bplab.explorers.batches import BatchSizeExplorer
 from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
 from bplab.explorers.line_classifier import LineClassifier
@@ -30,11 +31,16 @@ from bplab.explorers.welcome import WelcomeExplorer
 BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper, SlowdownExplorer, Playground,
+    BatchSizeExplorer,
 ]
 
 
 #: Extra rows: (explorer class, control to move, what the row measures).
-EXTRA_ROWS = [(Playground, "neuron", "view change only"), (Playground, "rate", "retrain 100 epochs")]
+EXTRA_ROWS = [
+    (Playground, "neuron", "view change only"),
+    (Playground, "rate", "retrain 100 epochs"),
+    (BatchSizeExplorer, "rate", "retrain all three runs"),
+]
 
 
 def two_settings(explorer: Explorer, only: str | None = None) -> tuple[dict, dict]:

@@ -198,7 +198,7 @@ class BatchSizeExplorer(Explorer):
         figure.update_layout(**base_layout(height=420, legend=dict(orientation="h", y=-0.25)))
         figure.update_xaxes(title_text="epoch", row=1, col=1)
         figure.update_xaxes(title_text="epoch (updates ÷ updates per epoch)", row=1, col=2)
-        figure.update_xaxes(title_text="training time (ms, measured)", type="log", row=1, col=3)
+        figure.update_xaxes(title_text="training time (ms, measured)", type="log", dtick=1, row=1, col=3)  # powers of ten
         for column in (1, 2, 3):
             figure.update_yaxes(title_text="cross-entropy loss" if column == 1 else None, rangemode="tozero", row=1, col=column)
         return figure

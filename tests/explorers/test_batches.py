@@ -1,0 +1,120 @@
+"""The batch-size explorer, without a browser: full-batch, stochastic and mini-batch SGD side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bplab.explorers.batches import BatchSizeExplorer, make_moons, train_with_batch_size
+
+
+@pytest.fixture(scope="module")
+def default() -> BatchSizeExplorer:
+    return BatchSizeExplorer()
+
+
+def test_updates_per_epoch_follow_the_batch_size(default):
+    runs = default.state.runs
+    assert [runs[m].updates_per_epoch for m in ("full batch", "stochastic", "mini-batch")] == [1, 200, 10]
+    for run in runs.values():
+        assert len(run.step_loss) == run.updates_per_epoch * default.params["epochs"]
+    assert "200 updates per epoch" in default.status and "1 update per epoch" in default.status
+
+
+def test_curves_are_finite_and_start_together(default):
+    runs = default.state.runs
+    for run in runs.values():
+        assert run.epoch_loss.shape == (default.params["epochs"] + 1,)
+        assert np.all(np.isfinite(run.epoch_loss)) and np.all(np.isfinite(run.step_loss))
+        assert np.all(np.isfinite(run.elapsed)) and run.seconds_per_epoch > 0
+        assert not run.diverged
+    starts = {float(run.epoch_loss[0]) for run in runs.values()}
+    assert len(starts) == 1  # one network, one set of starting weights
+
+
+def test_more_updates_per_epoch_learn_more_per_epoch_but_noisier(default):
+    runs = default.state.runs
+    full, stochastic, mini = runs["full batch"], runs["stochastic"], runs["mini-batch"]
+    assert stochastic.epoch_loss[-1] < mini.epoch_loss[-1] < full.epoch_loss[-1]
+    # noise: how much the loss of one update's batch jumps from one update to the next
+    jumps = {name: np.std(np.diff(run.step_loss)) for name, run in runs.items()}
+    assert jumps["stochastic"] > 5 * jumps["mini-batch"] > 5 * jumps["full batch"]
+    # speed: 200 updates of one example cost more time than one update of 200
+    assert stochastic.seconds_per_epoch > full.seconds_per_epoch
+
+
+def test_the_ends_of_the_slider_are_the_other_two_methods():
+    explorer = BatchSizeExplorer(points=60, epochs=3, batch_size=60)
+    runs = explorer.state.runs
+    np.testing.assert_array_equal(runs["mini-batch"].epoch_loss, runs["full batch"].epoch_loss)
+    explorer.update(batch_size=1)
+    runs = explorer.state.runs
+    np.testing.assert_array_equal(runs["mini-batch"].step_loss, runs["stochastic"].step_loss)
+
+
+def test_moving_the_batch_size_retrains_only_the_mini_batch_run():
+    explorer = BatchSizeExplorer(points=60, epochs=3)
+    before = explorer.state.runs
+    explorer.update(batch_size=7)
+    after = explorer.state.runs
+    assert after["full batch"] is before["full batch"] and after["stochastic"] is before["stochastic"]
+    assert after["mini-batch"] is not before["mini-batch"] and after["mini-batch"].updates_per_epoch == 9
+    explorer.update(rate=0.05)
+    assert all(explorer.state.runs[m] is not after[m] for m in after)
+
+
+def test_same_settings_same_numbers():
+    first, second = (BatchSizeExplorer(points=50, epochs=2, seed=3) for _ in range(2))
+    for method in first.state.runs:
+        np.testing.assert_array_equal(first.state.runs[method].step_loss, second.state.runs[method].step_loss)
+    assert not np.array_equal(BatchSizeExplorer(points=50, epochs=2, seed=4).state.runs["stochastic"].step_loss,
+                              first.state.runs["stochastic"].step_loss)
+
+
+def test_a_learning_rate_too_large_is_reported_not_raised():
+    explorer = BatchSizeExplorer(points=60, epochs=4, rate=10.0)
+    stochastic = explorer.state.runs["stochastic"]
+    assert stochastic.diverged and "diverged at step" in explorer.status
+    assert not np.any(np.isinf(stochastic.epoch_loss)) and np.isnan(stochastic.epoch_loss[-1])
+    assert len(explorer.figure.data) == 9
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"batch_size": 0}, r"batch_size: expected a number between 1 and 60 \(mini-batch size"),
+    ({"batch_size": 2.5}, r"batch_size: expected a whole number between 1 and 60, got 2.5"),
+    ({"batch_size": 61}, r"batch_size: expected a number between 1 and 60 .*got 61"),
+    ({"rate": 0.0}, r"rate: expected a number between 0.001 and 10"),
+    ({"epochs": 0}, r"epochs: expected a number between 1 and 30"),
+    ({"epochs": "ten"}, r"epochs: expected a number"),
+])
+def test_bad_settings_name_the_setting(settings, message):
+    explorer = BatchSizeExplorer(points=60, epochs=2)
+    with pytest.raises((ValueError, TypeError), match=message):
+        explorer.update(**settings)
+    assert explorer.params["epochs"] == 2  # the last good setting stays
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"points": 1}, r"points: expected a whole number of training examples from 2 to 1000, got 1"),
+    ({"points": 5000}, r"points: .* got 5000"),
+    ({"seed": -1}, r"seed: expected a whole number of at least 0, got -1"),
+    ({"batchsize": 3}, r"unknown setting 'batchsize'"),
+])
+def test_bad_constructor_arguments_name_the_argument(arguments, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        BatchSizeExplorer(**arguments)
+
+
+def test_train_with_batch_size_checks_the_batch_size():
+    X, y = make_moons(10, seed=0)
+    with pytest.raises(ValueError, match=r"batch_size: expected a whole number from 1 to 10"):
+        train_with_batch_size(X, y, batch_size=11, rate=0.1, epochs=1)
+
+
+def test_the_widget_limits_the_slider_to_the_dataset():
+    explorer = BatchSizeExplorer(points=40, epochs=2)
+    box = explorer.widget()
+    assert box is not None and explorer._widgets["batch_size"].max == 40
+    explorer._widgets["batch_size"].value = 8
+    assert explorer.params["batch_size"] == 8 and explorer.state.runs["mini-batch"].updates_per_epoch == 5
+    assert explorer._error_widget.value == ""
