@@ -174,9 +174,8 @@ class BatchSizeExplorer(Explorer):
         return f"{run.method} ({run.batch_size})" if run.method == "full batch" else "stochastic (1)"
 
     def draw(self, s: BatchState) -> go.Figure:
-        figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
-            "Loss on all examples, after each epoch", "Loss of each update's batch (the noise)",
-            "Loss against training time (the speed)"))
+        figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.1, subplot_titles=(
+            "Loss, all examples", "Loss of each batch: noise", "Loss against time: speed"))
         epochs = np.arange(s.epochs + 1)
         for method in METHODS:
             run = s.runs[method]
@@ -196,9 +195,10 @@ class BatchSizeExplorer(Explorer):
                                         line=dict(color=COLOURS[method], width=1 if method == "stochastic" else 2.5)),
                              row=1, col=2)
         figure.update_layout(**base_layout(height=420, legend=dict(orientation="h", y=-0.25)))
+        figure.update_annotations(font_size=14)  # subplot titles: short enough for three panels side by side
         figure.update_xaxes(title_text="epoch", row=1, col=1)
-        figure.update_xaxes(title_text="epoch (updates ÷ updates per epoch)", row=1, col=2)
-        figure.update_xaxes(title_text="training time (ms, measured)", type="log", dtick=1, row=1, col=3)  # powers of ten
+        figure.update_xaxes(title_text="epoch", row=1, col=2)
+        figure.update_xaxes(title_text="time (ms)", type="log", dtick=1, row=1, col=3)  # powers of ten
         for column in (1, 2, 3):
             figure.update_yaxes(title_text="cross-entropy loss" if column == 1 else None, rangemode="tozero", row=1, col=column)
         return figure
