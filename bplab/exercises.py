@@ -95,14 +95,21 @@ def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, 
 
 
 def _agree_at_random_points(given, target, samples: int, seed: int, lambdify) -> bool:
+    """Equal wherever the expected answer is defined, at points of both signs (abs(x) is not x)."""
     symbols = sorted(target.free_symbols | given.free_symbols, key=lambda s: s.name)
     rng = np.random.default_rng(seed)
-    points = rng.uniform(0.3, 2.0, size=(samples, len(symbols)))  # positive: logs and roots stay real
+    magnitudes = rng.uniform(0.3, 2.0, size=(2 * samples, len(symbols)))
+    signs = np.where(rng.random(size=magnitudes.shape) < 0.5, -1.0, 1.0)
+    signs[:samples] = 1.0  # half the points positive everywhere: logs and roots are defined there
+    points = magnitudes * signs
     with np.errstate(all="ignore"):
-        a = np.asarray([lambdify(symbols, given)(*p) for p in points], dtype=float)
-        b = np.asarray([lambdify(symbols, target)(*p) for p in points], dtype=float)
-    finite = np.isfinite(a) & np.isfinite(b)
-    return bool(finite.any() and np.allclose(a[finite], b[finite], rtol=1e-9, atol=1e-12) and np.array_equal(finite, np.isfinite(a)))
+        a = np.asarray([complex(lambdify(symbols, given)(*p)) for p in points])
+        b = np.asarray([complex(lambdify(symbols, target)(*p)) for p in points])
+    defined = np.isfinite(b) & (np.abs(b.imag) < 1e-12)
+    if defined.sum() < 3:
+        return False
+    a, b = a[defined], b[defined]
+    return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-9, atol=1e-12))
 
 
 def check_choice(answer: Any, expected: str, options: Sequence[str], hint: str = "") -> Feedback:

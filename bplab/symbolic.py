@@ -279,7 +279,7 @@ class _FormulaReader:
         left, left_constant = self.read(node.left)
         right, right_constant = self.read(node.right)
         op = node.op
-        if isinstance(op, (ast.Pow, ast.BitXor)):
+        if isinstance(op, ast.Pow):
             if right_constant is not None and abs(right_constant) > MAX_EXPONENT:
                 raise self.fail(f"the exponent {right_constant:g} is too large (limit {MAX_EXPONENT})", node.right)
             constant = None
@@ -361,6 +361,9 @@ def parse(text: str) -> "sympy.Expr":
         raise FormulaError(
             f"text: the formula has {len(stripped)} characters; the limit is {MAX_FORMULA_LENGTH}"
         )
+    # ``^`` is power, as on calculators; Python reads it as a looser-binding XOR, so that
+    # 3*x^2 + 2 would become (3*x)^(2 + 2). Spelling it ``**`` first gives it power's precedence.
+    stripped = stripped.replace("^", "**")
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
@@ -464,7 +467,7 @@ def build_graph(text: str, values: Mapping[str, Any]) -> tuple[Value, dict[str, 
     leaves = {n: Value(float(values[n]), name=n) for n in names}
     constants = {"pi": math.pi, "e": math.e, "E": math.e}
     binary = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-              ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b, ast.BitXor: lambda a, b: a**b}
+              ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b}
 
     def build(node: ast.AST) -> Any:  # depth is bounded by parse()'s node limit
         if isinstance(node, ast.Constant):
@@ -481,7 +484,7 @@ def build_graph(text: str, values: Mapping[str, Any]) -> tuple[Value, dict[str, 
             return _value_function(node.func.id)(argument if isinstance(argument, Value) else Value(argument, requires_grad=False))
         raise FormulaError(f"unexpected part {type(node).__name__}")  # parse() has already refused it
 
-    output = build(ast.parse(text.strip(), mode="eval").body)
+    output = build(ast.parse(text.strip().replace("^", "**"), mode="eval").body)
     if not isinstance(output, Value):
         output = Value(output, requires_grad=False)
     return output, leaves

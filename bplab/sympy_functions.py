@@ -87,8 +87,14 @@ def _numpy_minimum(*values):
     return np.minimum.reduce(np.broadcast_arrays(*values))
 
 
-#: What :func:`sympy.lambdify` should call for the functions above.
+def _numpy_dirac_delta(x):
+    """SymPy's derivative of the step: 0 away from the jump, infinite at it."""
+    return np.where(np.asarray(x) == 0, np.inf, 0.0)
+
+
+#: What :func:`sympy.lambdify` should call for the functions above (and SymPy's DiracDelta).
 NUMPY_IMPLEMENTATIONS = {
+    "DiracDelta": _numpy_dirac_delta,
     "sigmoid": stable_sigmoid,
     "relu": _numpy_relu,
     "maximum": _numpy_maximum,

@@ -30,6 +30,12 @@ def test_formulas_that_need_numeric_comparison():
     assert check_formula("log(x**2)", "2*log(x)").correct  # equal for x > 0, where the checker samples
 
 
+def test_answers_are_checked_at_negative_points_too():
+    assert not check_formula("6*abs(3*x + 1)", "6*(3*x + 1)").correct  # equal only where 3x + 1 > 0
+    assert check_formula("3*x^2 + 2", "3*x**2 + 2").correct  # ^ is power, with power's precedence
+    assert check_formula("sqrt(x**2)", "abs(x)").correct
+
+
 def test_wrong_and_unreadable_formulas_never_raise():
     wrong = check_formula("2*(i*w - y)", "2*i*(i*w - y)", hint="the chain rule multiplies by da/dw = i")
     assert wrong.verdict == NOT_YET and "Hint: the chain rule" in wrong.message

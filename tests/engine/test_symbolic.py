@@ -20,6 +20,9 @@ x, y, w = sympy.symbols("x y w", real=True)
     [
         ("x**2 + 3*x", x**2 + 3 * x),
         ("x^2", x**2),
+        ("3*x^2 + 2", 3 * x**2 + 2),  # ^ binds like **, not like Python's XOR
+        ("2^x^2", 2 ** (x**2)),
+        ("-x^2", -(x**2)),
         ("-x", -x),
         ("(1.5*w - 0.5)**2", (sympy.Float(1.5) * w - sympy.Float(0.5)) ** 2),
         ("sigmoid(w*x)", sigmoid(w * x)),
