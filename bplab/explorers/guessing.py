@@ -30,7 +30,7 @@ def play(hidden: float, start: float, fix: float, turns: int) -> np.ndarray:
 
 
 def regime(fix: float) -> str:
-    """"too slow", "quick", "bouncing", "bouncing forever" or "flying off", from the factor 1 - fix."""
+    """"too slow", "slow", "quick", "bouncing", "bouncing forever" or "flying off", from the factor 1 - fix."""
     factor = 1.0 - fix
     if abs(factor) > 1 + 1e-12:
         return "flying off"
@@ -38,7 +38,9 @@ def regime(fix: float) -> str:
         return "bouncing forever"
     if factor < 0:
         return "bouncing"
-    return "quick" if factor <= 0.5 else "too slow"
+    if factor <= 0.5:
+        return "quick"
+    return "slow" if factor <= 0.8 else "too slow"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class GuessingGame(Explorer):
 
     title = "The guessing game: how big a fix after each miss?"
     controls = {
-        "fix": Slider("fix size (how much of each miss to fix)", 0.05, 2.5, step=0.05),
+        "fix": Slider("fix size", 0.05, 2.5, step=0.05),
         "start": Slider("first guess", 0, 100, integer=True),
         "hidden": Slider("hidden number", 0, 100, integer=True),
         "turns": Slider("turns", 3, 30, integer=True),
@@ -87,8 +89,9 @@ class GuessingGame(Explorer):
         found = (f"It was found (less than {CLOSE_ENOUGH:g} away) on turn {state.found_at}."
                  if state.found_at is not None else "It was not found in these turns.")
         words = {
-            "too slow": "Each fix is small, so the guesses creep up slowly.",
-            "quick": "A good size: each fix takes away most of the miss.",
+            "too slow": "Each fix is tiny, so the guesses crawl toward the hidden number.",
+            "slow": "Each fix takes away less than half of the miss: the guesses get there, step by step.",
+            "quick": "A good size: each fix takes away half of the miss or more.",
             "bouncing": "Each fix is too big: the guess jumps past the hidden number and bounces back, but the jumps shrink.",
             "bouncing forever": "The fix is exactly twice the miss: the guess jumps from one side to the other forever.",
             "flying off": "The fix is much too big: every jump lands farther away than before, and the guesses fly off!",

@@ -129,8 +129,18 @@ class LineClassifier(Explorer):
                                         marker=dict(symbol=symbols[k], size=9, color=colours[k], line=dict(color="black", width=1))),
                              row=1, col=1)
         last = len(s.history) - 1
-        for fraction, width, dash in ((0.0, 1.5, "dot"), (0.5, 1.5, "dash"), (1.0, 3.5, "solid")):
-            index = int(round(fraction * last))
+        radius_grid = np.linspace(*RADIUS_RANGE, 60)
+        colour_grid = np.linspace(-0.05, 1.05, 45)
+        plane = np.stack(np.meshgrid(radius_grid, colour_grid), axis=-1).reshape(-1, 2)
+        w1, w2, b = s.history[-1]
+        says_orange = (s.scaler(plane) @ np.array([w1, w2]) + b > 0).reshape(len(colour_grid), len(radius_grid))
+        figure.add_trace(go.Heatmap(x=radius_grid, y=colour_grid, z=says_orange.astype(float), zmin=0, zmax=1,
+                                    colorscale=[[0, "#F6E0D5"], [1, "#FBEFCF"]], showscale=False, hoverinfo="skip",
+                                    name="the line's answer"), row=1, col=1)
+        early = min(5, last)
+        for index, width, dash in ((0, 1.5, "dot"), (early, 1.5, "dash"), (last, 3.5, "solid")):
+            if index == early and early in (0, last):
+                continue
             line = decision_line(s.history[index], s.scaler)
             label = "start" if index == 0 else ("now" if index == last else f"epoch {index}")
             x, y = line if line is not None else ([None], [None])
@@ -153,7 +163,8 @@ class LineClassifier(Explorer):
             return "<b>Diverged:</b> the weights became infinite. Lower the learning rate."
         if s.output == "step":
             moved = np.abs(s.history[-1] - s.history[0]).max()
-            return (f"<b>The line did not move</b> (it moved by {moved:g}): the step output is flat, so every slope is 0 "
+            stayed = "did not move at all" if moved == 0 else f"moved by only {moved:.2g}"
+            return (f"<b>The line {stayed}</b>: the step output is flat, so every slope is 0 "
                     f"and gradient descent has nothing to follow. It sorts {accuracy:.0%} of the fruit right. Switch to sigmoid.")
         return (f"After {epochs} epochs the line sorts <b>{accuracy:.0%}</b> of the fruit right "
-                f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}).")
+                f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}). The light yellow side is where it says orange.")

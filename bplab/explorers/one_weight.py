@@ -84,7 +84,7 @@ class OneWeightExplorer(Explorer):
         ))
         figure.add_trace(go.Scatter(x=curve_w, y=curve_c, mode="lines", name="cost C(w)", line=dict(color=PALETTE["blue"], width=3)))
         figure.add_trace(go.Scatter(
-            x=path_w, y=path_c, mode="lines+markers", name="steps",
+            x=path_w, y=path_c, mode="lines+markers", name="steps (darker = earlier)",
             line=dict(color=PALETTE["orange"], width=1.5), text=[f"step {k}" for k in np.flatnonzero(shown)],
             marker=dict(size=10, color=np.flatnonzero(shown), colorscale="Viridis", line=dict(color="black", width=1)),
         ))

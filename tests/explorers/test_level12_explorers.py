@@ -16,8 +16,8 @@ def test_each_turn_fixes_part_of_the_miss():
     assert list(play(hidden=70, start=10, fix=0.5, turns=3)) == [10, 40, 55, 62.5]
 
 
-@pytest.mark.parametrize("fix, expected", [(0.1, "too slow"), (0.6, "quick"), (1.0, "quick"), (1.6, "bouncing"),
-                                           (2.0, "bouncing forever"), (2.2, "flying off")])
+@pytest.mark.parametrize("fix, expected", [(0.1, "too slow"), (0.3, "slow"), (0.6, "quick"), (1.0, "quick"),
+                                           (1.6, "bouncing"), (2.0, "bouncing forever"), (2.2, "flying off")])
 def test_every_regime_is_reachable_with_the_slider(fix, expected):
     assert regime(fix) == expected
     game = GuessingGame(fix=fix)
