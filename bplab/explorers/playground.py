@@ -1,7 +1,7 @@
 r"""The playground: train a small network on a 2-D dataset and watch everything backprop touches.
 
-Controls: dataset, noise, test split; hidden layers and neurons; the activation of the first
-hidden layer and of the others; loss (cross-entropy with softmax, or squared error on one-hot
+Controls: dataset, noise, test split; hidden layers and neurons; the activation of each hidden
+layer; loss (cross-entropy with softmax, or squared error on one-hot
 targets); learning rate; initialization scheme and scale; batch size; epochs; seed; and which
 first-layer neuron to map. Views: the decision regions with train (filled) and test (open)
 points, train and test loss, the gradient norm of each layer's weights, and the chosen neuron's
@@ -33,8 +33,10 @@ POINTS = 200
 GRID = 50
 CHUNK = 25  # epochs per redraw while "train more" runs
 
-SETTINGS_THAT_RETRAIN = ("dataset", "noise", "test_fraction", "hidden_layers", "neurons", "first_activation",
-                         "activation", "loss", "rate", "init_scheme", "init_scale", "batch", "seed")
+MAX_HIDDEN_LAYERS = 4
+ACTIVATION_SETTINGS = tuple(f"activation_{k}" for k in range(1, MAX_HIDDEN_LAYERS + 1))
+SETTINGS_THAT_RETRAIN = ("dataset", "noise", "test_fraction", "hidden_layers", "neurons", *ACTIVATION_SETTINGS,
+                         "loss", "rate", "init_scheme", "init_scale", "batch", "seed")
 
 
 def make_dataset(name: str, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,10 +99,9 @@ class Playground(Explorer):
         "dataset": Choice("dataset", DATASETS),
         "noise": Slider("noise", 0.0, 0.5, step=0.05),
         "test_fraction": Slider("test fraction", 0.1, 0.5, step=0.05),
-        "hidden_layers": Slider("hidden layers", 1, 4, integer=True),
+        "hidden_layers": Slider("hidden layers", 1, MAX_HIDDEN_LAYERS, integer=True),
         "neurons": Slider("neurons per layer", 1, 16, integer=True),
-        "first_activation": Choice("activation, 1st hidden layer", ACTIVATIONS),
-        "activation": Choice("activation, other hidden layers", ACTIVATIONS),
+        **{name: Choice(f"activation, hidden layer {k}", ACTIVATIONS) for k, name in enumerate(ACTIVATION_SETTINGS, start=1)},
         "loss": Choice("loss", ("cross-entropy", "squared error")),
         "rate": Slider("learning rate (logarithmic)", 1e-3, 3.0, log=True, step=0.05),
         "init_scheme": Choice("initialization", INITS),
@@ -111,7 +112,7 @@ class Playground(Explorer):
         "neuron": Slider("neuron to map (1st hidden layer)", 1, 16, integer=True),
     }
     defaults = {"dataset": "xor", "noise": 0.2, "test_fraction": 0.3, "hidden_layers": 2, "neurons": 8,
-                "first_activation": "tanh", "activation": "tanh", "loss": "cross-entropy", "rate": 0.3,
+                **{name: "tanh" for name in ACTIVATION_SETTINGS}, "loss": "cross-entropy", "rate": 0.3,
                 "init_scheme": "xavier_uniform", "init_scale": 1.0, "batch": "full batch", "epochs": 100,
                 "seed": 0, "neuron": 1}
     continuous_update = False
@@ -147,7 +148,7 @@ class Playground(Explorer):
         for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(fan_in, fan_out, init=scheme, rng=rng))
             if k < len(sizes) - 2:
-                layers.append(_activation_module(p["first_activation"] if k == 0 else p["activation"]))
+                layers.append(_activation_module(p[ACTIVATION_SETTINGS[k]]))
         return layers
 
     def _loss_fn(self, loss: str, classes: int):
@@ -160,7 +161,8 @@ class Playground(Explorer):
         X, y = make_dataset(p["dataset"], p["noise"], p["seed"])
         X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=p["test_fraction"], seed=p["seed"])
         classes = int(y.max()) + 1
-        key = tuple(p[name] for name in SETTINGS_THAT_RETRAIN)
+        unused = set(ACTIVATION_SETTINGS[p["hidden_layers"]:])  # layers that don't exist don't retrain
+        key = tuple(None if name in unused else p[name] for name in SETTINGS_THAT_RETRAIN)
         run = self._run
         if run is None or run.key != key or run.epochs > p["epochs"]:
             run = self._new_run(p, classes, key)

@@ -79,3 +79,14 @@ def test_datasets_are_scaled_to_the_drawing_area():
     for name in ("xor", "circles", "moons", "spirals", "blobs"):
         X, y = make_dataset(name, 0.1, 0)
         assert X.shape == (200, 2) and np.abs(X).max() == pytest.approx(1.0)
+
+
+def test_each_hidden_layer_has_its_own_activation():
+    from bplab import nn
+
+    playground = Playground(hidden_layers=3, activation_1="relu", activation_2="sigmoid", activation_3="tanh", epochs=3)
+    kinds = [type(layer) for layer in playground.state.run.model.layers if not isinstance(layer, nn.Linear)]
+    assert kinds == [nn.ReLU, nn.Sigmoid, nn.Tanh]
+    run = playground.state.run
+    playground.update(activation_4="relu")  # there is no 4th hidden layer: nothing to retrain
+    assert playground.state.run is run
