@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -53,13 +53,18 @@ def _not_answered(what: str) -> Feedback:
 
 
 def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3, abs_tol: float = 1e-6) -> Feedback:
-    """Accept any number within ``rel_tol`` (relative) or ``abs_tol`` (absolute) of ``expected``."""
+    """Accept any number within ``rel_tol`` (relative) or ``abs_tol`` (absolute) of ``expected``.
+
+    A whole-number ``expected`` (an ``int``, e.g. a count of weights) must be matched exactly.
+    """
     if answer is Ellipsis:
         return _not_answered("a number")
     try:
         value = float(np.asarray(answer.data if hasattr(answer, "data") else answer, dtype=float))
     except (TypeError, ValueError):
         return Feedback(UNREADABLE, f"Expected a number, got {type(answer).__name__} {answer!r}.")
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        rel_tol, abs_tol = 0.0, 1e-9  # counts are exact: 8255 is not 8256
     if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
         return Feedback(CORRECT, f"Correct: {value:.6g}.")
     direction = "too big" if value > expected else "too small"
@@ -110,6 +115,43 @@ def _agree_at_random_points(given, target, samples: int, seed: int, lambdify) ->
         return False
     a, b = a[defined], b[defined]
     return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-9, atol=1e-12))
+
+
+def check_gradients(answer: Any, loss: Callable[..., Any], at: Mapping[str, Any], hint: str = "",
+                    rtol: float = 1e-6) -> Feedback:
+    r"""Check gradients the learner computed by hand, ``{name: array}``, against bplab's backward pass.
+
+    ``loss`` is a function of Values named like the keys of ``at`` (the point, as arrays); its
+    backward pass gives the reference $\partial L/\partial\theta$ for each. A function the learner has
+    not written yet returns ``None`` (or the answer is ``...``): that counts as not answered.
+    """
+    from bplab.engine import Value
+
+    if answer is Ellipsis or answer is None:
+        return Feedback(NOT_ANSWERED, "Not answered yet: write the body of your function so that it returns a dict "
+                                      f"of gradients with the keys {', '.join(at)}, then run the cell again.")
+    if not isinstance(answer, Mapping):
+        return Feedback(UNREADABLE, f"Expected a dict of gradients with the keys {', '.join(at)}, got {type(answer).__name__}.")
+    values = {name: Value(np.array(point, dtype=float), name=name) for name, point in at.items()}
+    loss(**values).backward()
+    missing = [name for name in at if name not in answer]
+    if missing:
+        return Feedback(NOT_YET, f"Not yet: your dict has no gradient for {', '.join(missing)}.")
+    for name, value in values.items():
+        try:
+            mine = np.asarray(answer[name], dtype=float)
+        except (TypeError, ValueError):
+            return Feedback(UNREADABLE, f"The gradient for {name} is not an array of numbers: {type(answer[name]).__name__}.")
+        if mine.shape != value.data.shape:
+            return Feedback(NOT_YET, f"Not yet: the gradient for {name} should have the shape of {name}, "
+                                     f"{value.data.shape}, but yours has shape {mine.shape}." + (f" Hint: {hint}" if hint else ""))
+        scale = max(1.0, float(np.max(np.abs(value.grad), initial=0.0)))
+        gap = np.abs(mine - value.grad)
+        if not np.all(np.isfinite(mine)) or gap.max(initial=0.0) > rtol * scale:
+            where = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape) if gap.size else ()
+            return Feedback(NOT_YET, f"Not yet: your gradient for {name} differs from backprop's, most at index "
+                                     f"{tuple(int(k) for k in where)}." + (f" Hint: {hint}" if hint else ""))
+    return Feedback(CORRECT, f"Correct: all {len(values)} gradients match bplab's backward pass.")
 
 
 def check_choice(answer: Any, expected: str, options: Sequence[str], hint: str = "") -> Feedback:

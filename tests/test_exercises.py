@@ -55,3 +55,38 @@ def test_choice():
 def test_feedback_renders_in_notebooks():
     html = check_number(2.1, 2.1)._repr_html_()
     assert "Correct" in html and "#1b7837" in html
+
+
+def test_whole_number_answers_must_be_exact():
+    assert check_number(8256, 128 * 64 + 64).correct
+    assert not check_number(8255, 128 * 64 + 64).correct
+    assert not check_number(200.1, 200).correct
+    assert check_number(0.4745, 0.4745).correct and check_number(0.47451, 0.4745).correct  # floats keep a tolerance
+
+
+def test_check_gradients_compares_hand_written_gradients_with_backprop():
+    import numpy as np
+
+    from bplab.exercises import check_gradients
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    at = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+
+    def loss(W, b):
+        return ((X @ W + b - Y) ** 2).mean()
+
+    def by_hand(W, b):
+        delta = 2 * (X @ W + b - Y) / Y.size
+        return {"W": X.T @ delta, "b": delta.sum(axis=0)}
+
+    right = by_hand(**at)
+    assert check_gradients(right, loss, at).correct
+    assert check_gradients(None, loss, at).verdict == NOT_ANSWERED
+    assert check_gradients(..., loss, at).verdict == NOT_ANSWERED
+    wrong_shape = check_gradients({**right, "W": right["W"].T}, loss, at, hint="X transposed")
+    assert wrong_shape.verdict == NOT_YET and "shape of W, (3, 2)" in wrong_shape.message and "Hint: X transposed" in wrong_shape.message
+    off = {**right, "b": right["b"] * 2}
+    assert check_gradients(off, loss, at).verdict == NOT_YET and "for b differs" in check_gradients(off, loss, at).message
+    assert check_gradients({"W": off["W"]}, loss, at).verdict == NOT_YET
+    assert check_gradients([1, 2], loss, at).verdict == UNREADABLE

@@ -111,9 +111,13 @@ class GraphStepper(Explorer):
             return f"<b>Forward:</b> {_node_title(current)} of ({inputs}) gives <b>{float(current.data):.6g}</b>."
         if current.op is None:
             text = f"<b>Backward:</b> {_node_title(current)} has collected all its gradient: ∂f/∂{_node_title(current)} = <b>{float(current.grad):.6g}</b>."
-            if s.step == s.total:
+            if s.step == s.total and s.comparison.ok:
                 text += (f" Done. Check: SymPy and a finite difference agree with backprop to "
                          f"{s.comparison.max_rel_error:.1e} (relative error).")
+            elif s.step == s.total:
+                text += (f" Done. Check: SymPy, backprop and a finite difference <b>disagree</b> (relative error "
+                         f"{s.comparison.max_rel_error:.1e}): at a kink, like relu's or abs's at 0, there is no slope; "
+                         "the finite difference averages the two sides while backprop takes one of them.")
             return text
         parts = [f"∂{_node_title(current)}/∂{_node_title(p)} = {d:.4g}, so {_node_title(p)} receives "
                  f"{float(current.grad):.4g} × {d:.4g} = {float(current.grad) * d:.4g}" for p, d in local_derivatives(current)]

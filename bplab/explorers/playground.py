@@ -27,11 +27,12 @@ from bplab.plots import PALETTE, SEQUENCE, base_layout
 
 DATASETS = ("xor", "circles", "moons", "spirals", "blobs")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
-INITS = ("xavier_uniform", "kaiming_uniform", "normal", "zeros")
+INITS = ("xavier_uniform", "kaiming_uniform", "normal", "ones", "zeros")
 BATCHES = ("full batch", "1", "10", "50")
 POINTS = 200
 GRID = 50
 CHUNK = 25  # epochs per redraw while "train more" runs
+BLOWUP = 100.0  # a training loss this many times the first one counts as divergence
 
 MAX_HIDDEN_LAYERS = 4
 ACTIVATION_SETTINGS = tuple(f"activation_{k}" for k in range(1, MAX_HIDDEN_LAYERS + 1))
@@ -191,6 +192,11 @@ class Playground(Explorer):
             norms = history.layer_grad_norms()
             run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
             self._record(run, p["loss"], X_train, y_train, X_test, y_test)
+            loss = run.train_loss[-1]
+            if not np.isfinite(loss) or loss > BLOWUP * max(run.train_loss[0], 1e-12):
+                run.diverged = True
+                run.message = (f"diverged at epoch {run.epochs}: the training loss grew from {run.train_loss[0]:.3g} to "
+                               f"{loss:.3g}; the learning rate ({p['rate']:.3g}) is probably too large")
 
     @staticmethod
     def _record(run: Run, loss: str, X_train, y_train, X_test, y_test) -> None:
@@ -213,7 +219,7 @@ class Playground(Explorer):
         )
         if s.classes == 2:
             figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.grid_probability[:, :, 1], zmin=0, zmax=1,
-                                        colorscale="PuOr", showscale=False, opacity=0.75, name="P(class 1)"), row=1, col=1)
+                                        colorscale="PuOr_r", showscale=False, opacity=0.75, name="P(class 1)"), row=1, col=1)  # purple = class 0, orange = class 1
         else:
             winner = np.argmax(s.grid_probability, axis=2)
             scale = [[k / (s.classes - 1), SEQUENCE[k]] for k in range(s.classes)]
@@ -234,17 +240,21 @@ class Playground(Explorer):
                                     line=dict(color=PALETTE["vermillion"], width=2.5, dash="dash")), row=1, col=2)
         norms = np.array(s.run.grad_norms) if s.run.grad_norms else np.zeros((0, s.params["hidden_layers"] + 1))
         for layer in range(norms.shape[1]):
-            figure.add_trace(go.Scatter(x=np.arange(1, len(norms) + 1), y=norms[:, layer], mode="lines", name=f"layer {layer + 1}",
+            name = "output layer" if layer == norms.shape[1] - 1 else f"hidden layer {layer + 1}"
+            figure.add_trace(go.Scatter(x=np.arange(1, len(norms) + 1), y=norms[:, layer], mode="lines", name=name,
                                         line=dict(color=SEQUENCE[(layer + 2) % len(SEQUENCE)], width=2)), row=2, col=1)
-        figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.neuron_map, colorscale="Viridis", showscale=False,
-                                    name="neuron output"), row=2, col=2)
+        figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.neuron_map, colorscale="Viridis", name="neuron output",
+                                    colorbar=dict(len=0.42, y=0.21, thickness=12, title=dict(text="output", side="right"))),
+                         row=2, col=2)
         figure.update_layout(**base_layout(height=760, legend=dict(orientation="h", y=-0.08), margin=dict(l=50, r=20, t=60, b=40)))
         for row, col in ((1, 1), (2, 2)):
             figure.update_xaxes(range=[-1.15, 1.15], constrain="domain", row=row, col=col)
             figure.update_yaxes(range=[-1.15, 1.15], scaleanchor="x" if col == 1 else "x4", row=row, col=col)
         figure.update_xaxes(title_text="epoch", row=1, col=2)
         figure.update_xaxes(title_text="epoch", row=2, col=1)
-        figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=2)
+        finite = [v for v in s.run.train_loss + s.run.test_loss if np.isfinite(v)]
+        top = min(max(finite), 3 * max(s.run.train_loss[0], s.run.test_loss[0])) if finite else 1.0
+        figure.update_yaxes(title_text="loss", range=[0, 1.05 * top], row=1, col=2)  # a blow-up does not flatten the rest
         figure.update_yaxes(title_text="‖∂L/∂W‖", type="log", dtick=1, row=2, col=1)
         return figure
 
@@ -254,8 +264,11 @@ class Playground(Explorer):
                 f"accuracy {run.train_accuracy[-1]:.0%} on train, <b>{run.test_accuracy[-1]:.0%} on test</b>.")
         if run.diverged:
             text = f"<b>Stopped: {run.message}</b> " + text
-        elif s.params["init_scheme"] == "zeros" and s.params["hidden_layers"] >= 1:
-            text += " With all-zero weights every hidden unit computes the same thing and gets the same gradient: they never differ."
+        elif s.params["init_scheme"] in ("zeros", "ones"):
+            text += (" Every weight started equal, so every hidden unit of a layer computes the same thing and gets the "
+                     "same gradient: they stay identical, however long you train.")
+            if s.params["init_scheme"] == "zeros" and any(s.params[a] != "sigmoid" for a in ACTIVATION_SETTINGS[:s.params["hidden_layers"]]):
+                text += " With zeros and tanh or ReLU, the hidden outputs are 0, so even the gradients are 0: nothing but the output bias moves."
         return text
 
 

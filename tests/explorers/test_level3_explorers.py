@@ -102,3 +102,8 @@ def test_the_saturated_start_learns_slowly_under_the_quadratic_cost():
 def test_train_neuron_lengths():
     outputs, costs, slopes = train_neuron(0.0, 0.0, 0.1, 5, "quadratic")
     assert len(outputs) == len(costs) == len(slopes) == 6 and outputs[0] == pytest.approx(0.5)
+
+
+def test_stepper_says_so_when_the_routes_disagree_at_a_kink():
+    stepper = GraphStepper(formula="relu(x)", values="x=0", step=400)
+    assert not stepper.state.comparison.ok and "disagree" in stepper.status and "kink" in stepper.status

@@ -36,7 +36,7 @@ def test_zero_initialization_keeps_hidden_units_identical():
     playground = Playground(init_scheme="zeros", epochs=20)
     weights = playground.state.run.model.layers[0].weight.data
     assert np.allclose(weights, weights[:, :1])  # every hidden unit the same
-    assert "never differ" in playground.status
+    assert "stay identical" in playground.status and "nothing but the output bias moves" in playground.status
 
 
 def test_multiclass_and_squared_error():
@@ -50,7 +50,7 @@ def test_views_have_the_right_content():
     playground = Playground(epochs=10, hidden_layers=3, neurons=4, neuron=3)
     names = [trace.name for trace in playground.figure.data]
     assert names.count("train loss") == 1 and names.count("test loss") == 1
-    assert sum(name.startswith("layer ") for name in names) == 4  # 3 hidden + output layer
+    assert sum(name.startswith("hidden layer ") for name in names) == 3 and names.count("output layer") == 1
     assert playground.state.neuron_map.shape == (50, 50)
     assert playground.state.neuron == 2
 
@@ -90,3 +90,28 @@ def test_each_hidden_layer_has_its_own_activation():
     run = playground.state.run
     playground.update(activation_4="relu")  # there is no 4th hidden layer: nothing to retrain
     assert playground.state.run is run
+
+
+def test_full_batch_divergence_is_caught_and_explained():
+    playground = Playground(loss="squared error", rate=3.0, epochs=100)
+    run = playground.state.run
+    assert run.diverged and run.epochs < 100
+    assert "Stopped: diverged at epoch" in playground.status and "learning rate" in playground.status
+    assert playground.figure.layout.yaxis2.range[1] < 10  # the loss panel keeps a readable scale
+
+
+def test_two_class_colours_match_the_points():
+    heatmap = Playground(epochs=1).figure.data[0]
+    assert heatmap.colorscale[0][1].lower() != heatmap.colorscale[-1][1].lower()
+    # orange points (class 1) sit where P(class 1) is high: the top of the scale is orange
+    top = heatmap.colorscale[-1][1]
+    red, green, blue = (int(top.lstrip("#")[k:k + 2], 16) for k in (0, 2, 4)) if top.startswith("#") else \
+        tuple(int(v) for v in top[top.index("(") + 1:-1].split(",")[:3])
+    assert red > blue
+
+
+def test_equal_initial_weights_keep_units_identical_and_say_so():
+    playground = Playground(init_scheme="ones", init_scale=0.5, activation_1="tanh", epochs=30)
+    weights = playground.state.run.model.layers[0].weight.data
+    assert np.allclose(weights, weights[:, :1]) and not np.allclose(weights, 0.5)  # it moved, but stayed symmetric
+    assert "stay identical" in playground.status
