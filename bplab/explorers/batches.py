@@ -199,8 +199,10 @@ class BatchSizeExplorer(Explorer):
         figure.update_xaxes(title_text="epoch", row=1, col=1)
         figure.update_xaxes(title_text="epoch", row=1, col=2)
         figure.update_xaxes(title_text="time (ms)", type="log", dtick=1, row=1, col=3)  # powers of ten
-        for column in (1, 2, 3):
+        for column in (1, 3):
             figure.update_yaxes(title_text="cross-entropy loss" if column == 1 else None, rangemode="tozero", row=1, col=column)
+        # single-example losses span decades: a log axis keeps the mini-batch and full-batch curves visible
+        figure.update_yaxes(type="log", dtick=1, row=1, col=2)
         return figure
 
     def describe(self, s: BatchState) -> str:
