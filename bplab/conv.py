@@ -299,7 +299,7 @@ class Conv2d(Module):
         self.bias: Value | None = None
         if bias:
             fan_in, _ = initializers.calculate_fan_in_and_fan_out(shape)
-            bound = 1.0 / np.sqrt(fan_in) if init == "pytorch_default" else 0.0
+            bound = 1.0 / np.sqrt(fan_in) if initializers.get_scheme(init) is initializers.pytorch_default else 0.0
             self.bias = Value(np.asarray(generator.uniform(-bound, bound, self.out_channels) if bound else
                                          np.zeros(self.out_channels), dtype=dtype), name="c")
 

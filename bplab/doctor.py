@@ -57,7 +57,6 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("plotly", "6.0", "8", "the explorers' plots"),
     Requirement("anywidget", "0.9", None, "plotly's FigureWidget needs it"),
     Requirement("jupyterlab", "4.2", "5", "the course runs in JupyterLab"),
-    Requirement("networkx", "3.0", None, "computational-graph layouts"),
 )
 
 

@@ -235,6 +235,12 @@ class Value:
         """A constant with the same data: cut from the graph, no gradient flows through it."""
         return Value(self.data, name=self.name, requires_grad=False)
 
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "a Value has no truth value (is Value(0.5) true?); compare its number instead, "
+            "e.g. value.item() > 0, or value.data for an array"
+        )
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a scalar Value")

@@ -74,8 +74,8 @@ def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 
 def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, seed: int = 0) -> Feedback:
     """Accept any formula equal to ``expected`` (text or SymPy), e.g. ``"2*x"`` for ``"x + x"``.
 
-    Equality is decided by SymPy (the difference simplifies to 0) and, if SymPy cannot tell,
-    by comparing both at random points.
+    Equality is decided by comparing both at random points of both signs (quick, and a difference
+    is proof), and by SymPy's ``simplify`` only where the expected answer is defined too rarely.
     """
     import sympy
 
@@ -94,25 +94,35 @@ def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, 
     if unknown:
         return Feedback(NOT_YET, f"Not yet: your formula uses {', '.join(unknown)}, which the answer does not need."
                         + (f" Hint: {hint}" if hint else ""))
-    if sympy.simplify(given - target) == 0 or _agree_at_random_points(given, target, samples, seed, lambdify):
+    try:
+        agree = _agree_at_random_points(given, target, samples, seed, lambdify)
+        if agree is None:  # too few points where the answer is defined: let SymPy decide
+            agree = sympy.simplify(given - target) == 0
+    except Exception as exc:  # never raise at the learner
+        return Feedback(UNREADABLE, f"I could not evaluate your formula ({type(exc).__name__}); try writing it more simply.")
+    if agree:
         return Feedback(CORRECT, f"Correct: {sympy.sstr(given)} is right.")
     return Feedback(NOT_YET, "Not yet: that formula gives different values." + (f" Hint: {hint}" if hint else ""))
 
 
-def _agree_at_random_points(given, target, samples: int, seed: int, lambdify) -> bool:
-    """Equal wherever the expected answer is defined, at points of both signs (abs(x) is not x)."""
+def _agree_at_random_points(given, target, samples: int, seed: int, lambdify) -> bool | None:
+    """Equal wherever the expected answer is defined, at points of both signs (abs(x) is not x).
+
+    None when the expected answer is defined at too few of the points to decide.
+    """
     symbols = sorted(target.free_symbols | given.free_symbols, key=lambda s: s.name)
     rng = np.random.default_rng(seed)
     magnitudes = rng.uniform(0.3, 2.0, size=(2 * samples, len(symbols)))
     signs = np.where(rng.random(size=magnitudes.shape) < 0.5, -1.0, 1.0)
     signs[:samples] = 1.0  # half the points positive everywhere: logs and roots are defined there
     points = magnitudes * signs
+    given_at, target_at = lambdify(symbols, given), lambdify(symbols, target)
     with np.errstate(all="ignore"):
-        a = np.asarray([complex(lambdify(symbols, given)(*p)) for p in points])
-        b = np.asarray([complex(lambdify(symbols, target)(*p)) for p in points])
+        a = np.asarray([complex(given_at(*p)) for p in points])
+        b = np.asarray([complex(target_at(*p)) for p in points])
     defined = np.isfinite(b) & (np.abs(b.imag) < 1e-12)
     if defined.sum() < 3:
-        return False
+        return None
     a, b = a[defined], b[defined]
     return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-9, atol=1e-12))
 

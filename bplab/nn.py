@@ -201,7 +201,7 @@ class Linear(Module):
         self.weight = Value(np.asarray(scheme((self.in_features, self.out_features), generator), dtype=dtype), name="W")
         self.bias: Value | None = None
         if bias:
-            if bias_init is None and init == "pytorch_default":
+            if bias_init is None and initializers.get_scheme(init) is initializers.pytorch_default:
                 bound = 1.0 / np.sqrt(self.in_features)
                 data = generator.uniform(-bound, bound, size=self.out_features)
             else:

@@ -18,7 +18,7 @@ Broadcasting follows NumPy. Every VJP returns a gradient of exactly its input's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -46,11 +46,6 @@ class Primitive:
     to_sympy: Callable[..., Any]
     formula: str
     shape_rule: str = BROADCAST_RULE
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def arity(self) -> int:
-        return len(self.vjps)
 
     def __repr__(self) -> str:  # short: these appear in graph reprs and error messages
         return f"<primitive {self.name}>"
@@ -187,7 +182,10 @@ def _pow_vjp_base(g, out, a, b):
 
 
 def _pow_vjp_exponent(g, out, a, b):
-    return unbroadcast(g * out * np.log(a), b.shape)
+    # a^b ln a; at a = 0 the product tends to 0 (for b > 0), as PyTorch has it, not 0 * -inf
+    with np.errstate(divide="ignore"):
+        log_a = np.log(np.where(a == 0, 1.0, a))
+    return unbroadcast(g * out * log_a, b.shape)
 
 
 power = Primitive(
@@ -200,13 +198,18 @@ power = Primitive(
 
 # --------------------------------------------------------------------------- elementwise functions
 
-def _times_one_minus(g: Array, fresh: Array) -> Array:
-    """``g * (1 - fresh)``, overwriting ``fresh``: pass only a temporary the caller made, never ``out``."""
-    if isinstance(fresh, np.ndarray) and fresh.shape == np.broadcast_shapes(fresh.shape, np.shape(g)) and fresh.dtype.kind == "f":
-        np.subtract(1.0, fresh, out=fresh)
-        fresh *= g
-        return fresh
-    return g * (1.0 - fresh)
+def _tanh_vjp(g, out, x):
+    local = np.square(out, out=np.empty_like(out))  # one temporary, reused: g * (1 - out^2)
+    np.subtract(1.0, local, out=local)
+    np.multiply(local, g, out=local)
+    return local
+
+
+def _sigmoid_vjp(g, out, x):
+    local = np.subtract(1.0, out, out=np.empty_like(out))  # one temporary: g * out * (1 - out); out is never written
+    np.multiply(local, out, out=local)
+    np.multiply(local, g, out=local)
+    return local
 
 
 exp = Primitive(
@@ -228,7 +231,7 @@ log = Primitive(
 tanh = Primitive(
     name="tanh",
     forward=np.tanh,
-    vjps=(lambda g, out, x: _times_one_minus(g, out * out),),
+    vjps=(_tanh_vjp,),
     to_sympy=_elementwise("tanh"),
     formula=r"\tanh x,\quad d/dx = 1 - \tanh^2 x",
 )
@@ -247,7 +250,7 @@ def stable_log_sigmoid(x: Array) -> Array:
 sigmoid = Primitive(
     name="sigmoid",
     forward=stable_sigmoid,
-    vjps=(lambda g, out, x: _times_one_minus(g * out, out.copy()),),
+    vjps=(_sigmoid_vjp,),
     to_sympy=_elementwise("sigmoid", custom=True),
     formula=r"\sigma(x) = \frac{1}{1+e^{-x}},\quad d/dx = \sigma(x)\,(1-\sigma(x))",
 )
@@ -510,7 +513,7 @@ getitem = Primitive(
     shape_rule="the index must fit the input's shape",
 )
 
-#: Every primitive, by name (used by :func:`bplab.symbolic.from_sympy` and the docs).
+#: Every primitive, by name (for the docs, the tests and anyone listing what bplab can differentiate).
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p
     for p in (

@@ -75,7 +75,7 @@ class _Cell(Module):
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         generator = initializers.make_rng(rng, seed)
         width = self.gates * self.hidden_size
-        if init == "pytorch_default":  # PyTorch: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden))
+        if initializers.get_scheme(init) is initializers.pytorch_default:  # PyTorch: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden))
             bound = 1.0 / np.sqrt(self.hidden_size)
 
             def draw(shape, is_bias):

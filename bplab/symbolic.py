@@ -219,19 +219,41 @@ def _sympy_function(name: str):
     return table[name]
 
 
+def _power_spelled_out(text: str) -> tuple[str, list[int]]:
+    """``text`` with each ``^`` written ``**``, and for each character of the result its column in ``text``.
+
+    ``^`` is power, as on calculators; Python reads it as a looser-binding XOR, so that
+    ``3*x^2 + 2`` would become ``(3*x)^(2 + 2)``. Spelling it ``**`` gives it power's precedence.
+    """
+    rewritten, origin = [], []
+    for column, char in enumerate(text):
+        piece = "**" if char == "^" else char
+        rewritten.append(piece)
+        origin.extend([column] * len(piece))
+    return "".join(rewritten), origin
+
+
 class _FormulaReader:
     """Turns a whitelisted Python ``ast`` into SymPy, tracking constant sizes as it goes."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, rewritten: str, origin: list[int]) -> None:
+        self.text, self.rewritten, self.origin = text, rewritten, origin
+
+    def column_of(self, node: ast.AST | None) -> int | None:
+        """The 1-based column, in the text the learner typed, where ``node`` starts."""
+        offset = getattr(node, "col_offset", None)
+        if offset is None:
+            return None
+        characters = len(self.rewritten.encode()[:offset].decode(errors="ignore"))  # ast counts UTF-8 bytes
+        return self.origin[min(characters, len(self.origin) - 1)] + 1
 
     def fail(self, message: str, node: ast.AST | None = None) -> FormulaError:
-        column = getattr(node, "col_offset", None)
+        column = self.column_of(node)
         return FormulaError(
-            f"{message} at column {column + 1}; allowed: {_ALLOWED_TEXT}" if column is not None
+            f"{message} at column {column}; allowed: {_ALLOWED_TEXT}" if column is not None
             else f"{message}; allowed: {_ALLOWED_TEXT}",
             self.text,
-            None if column is None else column + 1,
+            column,
         )
 
     def read(self, node: ast.AST) -> tuple[Any, float | None]:
@@ -301,6 +323,8 @@ class _FormulaReader:
                 constant = abs(left_constant / right_constant)
             if constant > MAX_CONSTANT:
                 raise self.fail("this constant is too large", node)
+        if isinstance(op, ast.Div) and right_constant == 0:
+            raise self.fail("division by zero", node.right)
         if isinstance(op, ast.Add):
             return left + right, constant
         if isinstance(op, ast.Sub):
@@ -320,7 +344,7 @@ class _FormulaReader:
         argument, constant = self.read(node.args[0])
         if constant is not None and name == "exp" and constant > 230:
             raise self.fail("exp() of this constant is too large", node)
-        return _sympy_function(name)(argument), None
+        return _sympy_function(name)(argument), _constant_size(name, constant)
 
     @staticmethod
     def operator_symbol(op: ast.operator) -> str:
@@ -361,13 +385,19 @@ def parse(text: str) -> "sympy.Expr":
         raise FormulaError(
             f"text: the formula has {len(stripped)} characters; the limit is {MAX_FORMULA_LENGTH}"
         )
-    # ``^`` is power, as on calculators; Python reads it as a looser-binding XOR, so that
-    # 3*x^2 + 2 would become (3*x)^(2 + 2). Spelling it ``**`` first gives it power's precedence.
-    stripped = stripped.replace("^", "**")
+    expr, _ = _checked_tree(stripped)
+    return expr
+
+
+def _checked_tree(stripped: str) -> tuple[Any, ast.Expression]:
+    """The SymPy expression of a formula and its checked ``ast`` (with ``^`` already spelled ``**``)."""
+    import sympy
+
+    rewritten, origin = _power_spelled_out(stripped)
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(rewritten, mode="eval")
     except SyntaxError as exc:
-        column = exc.offset or 1
+        column = origin[min(max((exc.offset or 1) - 1, 0), len(origin) - 1)] + 1
         hint = ""
         if any(ch.isdigit() and nxt.isalpha() for ch, nxt in zip(stripped, stripped[1:])):
             hint = "; write multiplication with *, e.g. 2*x, not 2x"
@@ -375,8 +405,23 @@ def parse(text: str) -> "sympy.Expr":
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_FORMULA_NODES:
         raise FormulaError(f"text: the formula is too long ({count} parts; the limit is {MAX_FORMULA_NODES})")
-    expr, _ = _FormulaReader(stripped).read(tree.body)
-    return expr
+    expr, _ = _FormulaReader(stripped, rewritten, origin).read(tree.body)
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise FormulaError(f"the formula is infinite or undefined as written ({expr}); "
+                           "look for a division by zero or a log(0)")
+    return expr, tree
+
+
+def _constant_size(name: str, constant: float | None) -> float | None:
+    """How large f(constant) can be, so that a power of it is still checked (None: not a constant)."""
+    if constant is None:
+        return None
+    sizes = {
+        "abs": abs(constant), "relu": abs(constant), "sqrt": math.sqrt(abs(constant)),
+        "exp": math.exp(min(constant, 230.0)), "log": abs(math.log(abs(constant))) if constant else math.inf,
+        "tan": abs(math.tan(constant)),
+    }
+    return sizes.get(name, 1.0)  # sin, cos, tanh, sigmoid stay within [-1, 1]
 
 
 # ---------------------------------------------------------------------------- gradients and evaluation
@@ -456,7 +501,9 @@ def build_graph(text: str, values: Mapping[str, Any]) -> tuple[Value, dict[str, 
     subtraction (SymPy would store ``a + (-1)*y``). The text is first checked by :func:`parse`,
     so the same whitelist and limits apply. Returns the output and the leaf Value of each variable.
     """
-    expr = parse(text)
+    if not isinstance(text, str) or not text.strip():
+        parse(text)  # raises the usual FormulaError
+    expr, tree = _checked_tree(text.strip()) if len(text.strip()) <= MAX_FORMULA_LENGTH else (parse(text), None)
     names = sorted(s.name for s in expr.free_symbols)
     missing = [n for n in names if n not in values]
     if missing:
@@ -484,7 +531,7 @@ def build_graph(text: str, values: Mapping[str, Any]) -> tuple[Value, dict[str, 
             return _value_function(node.func.id)(argument if isinstance(argument, Value) else Value(argument, requires_grad=False))
         raise FormulaError(f"unexpected part {type(node).__name__}")  # parse() has already refused it
 
-    output = build(ast.parse(text.strip().replace("^", "**"), mode="eval").body)
+    output = build(tree.body)
     if not isinstance(output, Value):
         output = Value(output, requires_grad=False)
     return output, leaves

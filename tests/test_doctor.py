@@ -40,7 +40,6 @@ def healthy() -> Findings:
             "plotly": "7.1.0",
             "anywidget": "0.11.0",
             "jupyterlab": "4.6.6",
-            "networkx": "3.6.1",
         },
         extensions=doctor.parse_labextension_list(LABEXTENSION_LIST),
         kernel=KernelResult(True, PYTHON + "\n"),

@@ -90,3 +90,10 @@ def test_check_gradients_compares_hand_written_gradients_with_backprop():
     assert check_gradients(off, loss, at).verdict == NOT_YET and "for b differs" in check_gradients(off, loss, at).message
     assert check_gradients({"W": off["W"]}, loss, at).verdict == NOT_YET
     assert check_gradients([1, 2], loss, at).verdict == UNREADABLE
+
+
+def test_check_formula_never_raises_or_hangs_on_strange_answers():
+    assert check_formula("x/0", "x").verdict == UNREADABLE  # refused by the parser: division by zero
+    assert check_formula("log(0)", "x").verdict == UNREADABLE
+    assert check_formula("(sigmoid(x) + tanh(x) + exp(x))**40", "x").verdict == NOT_YET  # decided by numbers, fast
+    assert check_formula("abs(10**99)**100", "x").verdict == UNREADABLE

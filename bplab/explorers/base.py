@@ -200,6 +200,8 @@ class Explorer:
         """Recompute with ``changes`` applied to the current settings; return the new figure."""
         params = self._checked(changes)
         state = self.compute(**params)
+        for name, high in self.slider_limits(state).items():  # e.g. no step beyond the graph's last one
+            params[name] = min(params[name], high)
         figure = self.draw(state)
         self.params, self.state, self.figure, self.status = params, state, figure, self.describe(state)
         if self._on_update is not None:
@@ -225,10 +227,10 @@ class Explorer:
         syncing = [False]  # True while the widget copies settings back into its controls
 
         def redraw() -> None:
-            for limited, high in self.slider_limits(self.state).items():
-                self._widgets[limited].max = high
-            syncing[0] = True
+            syncing[0] = True  # lowering a max can clamp a value: that must not start another update
             try:
+                for limited, high in self.slider_limits(self.state).items():
+                    self._widgets[limited].max = high
                 for name, control_widget in self._widgets.items():
                     if control_widget.value != self.params[name]:
                         control_widget.value = self.params[name]

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from bplab.engine import Value
 from bplab.explorers.base import Explorer, Slider
+from bplab.explorers.one_weight import INPUT, TARGET, cost_and_slope
 from bplab.plots import function_with_tangent_figure
 
-INPUT, TARGET = 1.5, 0.5
 W_RANGE = (-0.6, 1.3)
 
 
@@ -37,11 +36,9 @@ class WelcomeExplorer(Explorer):
     defaults = {"w": 0.8}
 
     def compute(self, w: float) -> WelcomeState:
-        weight = Value(w, name="w")
-        cost = (INPUT * weight - TARGET) ** 2
-        cost.backward()
+        cost, slope = cost_and_slope(w)
         curve_w = np.linspace(*W_RANGE, 191)
-        return WelcomeState(w, cost.item(), float(weight.grad), curve_w, (INPUT * curve_w - TARGET) ** 2)
+        return WelcomeState(w, cost, slope, curve_w, (INPUT * curve_w - TARGET) ** 2)
 
     def draw(self, state: WelcomeState) -> go.Figure:
         figure = function_with_tangent_figure(

@@ -214,3 +214,14 @@ def test_backward_never_changes_forward_values():
         assert np.array_equal(o.data, b), o.op.name
     for n in total.topological_order():
         assert np.array_equal(n.data, nodes_before[id(n)]), n.op.name if n.op else n.name
+
+
+def test_power_exponent_gradient_at_base_zero_is_zero_not_nan():
+    base, exponent = Value(0.0), Value(2.0)
+    (base**exponent).backward()
+    assert exponent.grad == 0.0 and base.grad == 0.0
+
+
+def test_a_value_has_no_truth_value():
+    with pytest.raises(TypeError, match=r"no truth value.*value\.item\(\) > 0"):
+        bool(Value(0.5))

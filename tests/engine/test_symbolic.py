@@ -72,6 +72,11 @@ def test_parsed_symbols_are_real_so_abs_differentiates_to_sign():
         ("1e300 * 1e300", "too large"),
         ("exp(1000)", "too large"),
         ("", "empty"),
+        ("((abs(10**99)**100)**100)**100", "too large"),  # the size of a constant survives a function call
+        ("sqrt(10**90)**100", "too large"),
+        ("1/0", "division by zero at column 3"),
+        ("x**(1/(2-2))", "division by zero"),
+        ("log(0)", "infinite or undefined"),
     ],
 )
 def test_parse_rejects_with_a_pointed_message(text, message):
@@ -190,3 +195,16 @@ def test_expression_swell_and_cse():
     plain, shared = expression_size(derivative), expression_size(derivative, cse=True)
     assert shared < plain
     assert expression_size([expr, derivative], cse=True) < expression_size([expr, derivative])
+
+
+def test_error_columns_count_what_the_learner_typed():
+    with pytest.raises(FormulaError) as info:
+        parse("x^2 + y.z")  # ^ is rewritten to ** internally; the caret must not shift
+    assert info.value.column == 7 and "x^2 + y.z" in str(info.value)
+    with pytest.raises(FormulaError) as info:
+        parse("α*β + x.y")  # ast counts UTF-8 bytes; columns are characters
+    assert info.value.column == 7
+
+
+def test_small_constants_through_functions_are_fine():
+    assert parse("tan(1)**2 + abs(-3)**2") == sympy.tan(1) ** 2 + 9

@@ -107,3 +107,14 @@ def test_train_neuron_lengths():
 def test_stepper_says_so_when_the_routes_disagree_at_a_kink():
     stepper = GraphStepper(formula="relu(x)", values="x=0", step=400)
     assert not stepper.state.comparison.ok and "disagree" in stepper.status and "kink" in stepper.status
+
+
+def test_a_shrinking_slider_limit_does_not_run_a_second_update():
+    stepper = GraphStepper(step=9)
+    stepper.widget()
+    calls = []
+    original = stepper.compute
+    stepper.compute = lambda **params: calls.append(params) or original(**params)
+    stepper._widgets["formula"].value = "i*w"  # 2 operations fewer: the step slider's max drops to 4
+    assert len(calls) == 1
+    assert stepper.params["step"] == stepper.state.step == 4 == stepper._widgets["step"].value
