@@ -29,6 +29,7 @@ import numpy as np
 
 from bplab import nn
 from bplab.engine import Value
+from bplab.ops import stable_sigmoid
 
 Params = dict[str, np.ndarray]  # "W1" (inputs, hidden), "b1" (hidden,), "W2" (hidden, outputs), "b2" (outputs,)
 
@@ -39,7 +40,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 def _activation(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """$f(z)$ and $f'(z)$."""
     if name == "sigmoid":
-        a = 1.0 / (1.0 + np.exp(-z))
+        a = stable_sigmoid(z)
         return a, a * (1.0 - a)
     if name == "tanh":
         a = np.tanh(z)
@@ -54,7 +55,7 @@ def _output(loss: str, z2: np.ndarray) -> np.ndarray:
     if loss == "mse":
         return z2
     if loss == "bce":
-        return 1.0 / (1.0 + np.exp(-z2))
+        return stable_sigmoid(z2)
     if loss == "cross_entropy":
         shifted = np.exp(z2 - z2.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)

@@ -68,6 +68,16 @@ def analyse(formula: str, values: str) -> tuple[Value, dict[str, Value], list[Va
     return output, leaves, forward, backward, comparison
 
 
+def contributions(output: Value, node: Value) -> list[tuple[Value, float]]:
+    """Each use of ``node``: the node that uses it, and the gradient share it sends back (ȳ · ∂y/∂node)."""
+    shares = []
+    for user in output.topological_order():
+        for parent, local in local_derivatives(user):
+            if parent is node:
+                shares.append((user, float(user.grad) * local))
+    return shares
+
+
 class GraphStepper(Explorer):
     """``GraphStepper(formula="(i*w - y)**2", values="i=1.5, w=0.8, y=0.5", step=0)``."""
 
@@ -110,7 +120,14 @@ class GraphStepper(Explorer):
             inputs = ", ".join(f"{_node_title(p)} = {float(p.data):.4g}" for p in current.parents)
             return f"<b>Forward:</b> {_node_title(current)} of ({inputs}) gives <b>{float(current.data):.6g}</b>."
         if current.op is None:
-            text = f"<b>Backward:</b> {_node_title(current)} has collected all its gradient: ∂f/∂{_node_title(current)} = <b>{float(current.grad):.6g}</b>."
+            received = contributions(s.output, current)
+            sum_text = " + ".join(f"{v:.4g}" for _, v in received).replace("+ -", "− ")
+            if len(received) > 1:  # a variable used more than once: its gradient is the sum over its uses ("+=")
+                sum_text = (f"{sum_text} (from {', '.join(_node_title(n) for n, _ in received)}: one share per use) = ")
+            else:
+                sum_text = ""
+            text = (f"<b>Backward:</b> {_node_title(current)} has collected all its gradient: "
+                    f"∂f/∂{_node_title(current)} = {sum_text}<b>{float(current.grad):.6g}</b>.")
             if s.step == s.total and s.comparison.ok:
                 text += (f" Done. Check: SymPy and a finite difference agree with backprop to "
                          f"{s.comparison.max_rel_error:.1e} (relative error).")

@@ -118,3 +118,8 @@ def test_a_shrinking_slider_limit_does_not_run_a_second_update():
     stepper._widgets["formula"].value = "i*w"  # 2 operations fewer: the step slider's max drops to 4
     assert len(calls) == 1
     assert stepper.params["step"] == stepper.state.step == 4 == stepper._widgets["step"].value
+
+
+def test_a_variable_used_three_times_shows_its_three_shares():
+    stepper = GraphStepper(formula="x*x + x", values="x=3", step=400)
+    assert "∂f/∂x = 3 + 3 + 1 (from ×, ×, +: one share per use) = <b>7</b>" in stepper.status
