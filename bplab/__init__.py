@@ -13,13 +13,13 @@ r"""bplab: backpropagation taught at five levels, on a small NumPy engine checke
 from bplab.check import compare, gradcheck
 from bplab.engine import Value
 from bplab.symbolic import from_sympy, parse, to_sympy
+from bplab.version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = ["Value", "compare", "from_sympy", "gradcheck", "parse", "to_sympy", "__version__"]
 
 _SUBMODULES = {"nn", "init", "optim", "train", "data", "conv", "recurrent", "plots", "explorers", "exercises",
-               "symbolic", "check", "ops", "engine", "delta_equations"}
+               "symbolic", "parser", "check", "ops", "engine", "kernels", "validation", "divergence", "delta_equations"}
 
 
 def __getattr__(name: str):

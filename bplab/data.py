@@ -3,7 +3,8 @@ r"""Datasets for the lessons, made in code from a seed or shipped inside the pac
 Every function returns NumPy arrays ``(X, y)``, one example per row (batch first, so that
 :func:`bplab.train.fit` can shuffle along axis 0); features are ``float64``, class labels
 ``int64`` (0, 1, ..., k-1), regression targets ``float64`` of shape ``(n, 1)``. The same
-``seed`` gives the same data; ``rng=`` (a ``numpy.random.Generator``) can be passed instead.
+``seed`` gives the same data (seed 0 when none is given); ``rng=`` (a ``numpy.random.Generator``)
+can be passed instead, not both (the rule of :func:`bplab.validation.make_rng`).
 
 =====================  ======================  ===================  =====================
 function               X                       y                    task
@@ -26,24 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bplab.validation import make_rng, whole_number
+
 DIGITS_FILE = Path(__file__).with_name("digits_8x8.npz")
 
 #: Column names of :func:`apples_vs_oranges`.
 FRUIT_FEATURES = ("radius (cm)", "colour (0 = red, 1 = orange)")
-
-
-def _rng(seed: int | None, rng: np.random.Generator | None) -> np.random.Generator:
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
-        return rng
-    return np.random.default_rng(seed)
-
-
-def _check_count(n: int, argument: str = "n", minimum: int = 1) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum:
-        raise ValueError(f"{argument}: expected a whole number of at least {minimum}, got {n!r}")
-    return int(n)
 
 
 def _split_evenly(n: int, parts: int) -> np.ndarray:
@@ -59,14 +48,14 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
 # ---------------------------------------------------------------------------- 2-D classification
 
 
-def apples_vs_oranges(n: int = 100, seed: int | None = 0, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def apples_vs_oranges(n: int = 100, seed: int | None = None, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Measured fruit: ``X`` (n, 2) float64 = [radius in cm, colour value], ``y`` (n,) int64: 0 apple, 1 orange.
 
     Apples: radius ≈ N(3.7, 0.3²) cm, colour ≈ N(0.30, 0.08²) (redder); oranges: radius ≈
     N(4.3, 0.3²), colour ≈ N(0.65, 0.08²). Almost separable by a straight line.
     """
-    n = _check_count(n)
-    generator = _rng(seed, rng)
+    n = whole_number(n, "n")
+    generator = make_rng(rng, seed, default_seed=0)
     counts = _split_evenly(n, 2)
     means = np.array([[3.7, 0.30], [4.3, 0.65]])
     spreads = np.array([0.3, 0.08])
@@ -76,11 +65,11 @@ def apples_vs_oranges(n: int = 100, seed: int | None = 0, rng: np.random.Generat
     return _shuffled(X, y, generator)
 
 
-def xor(n: int = 200, noise: float = 0.2, seed: int | None = 0, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def xor(n: int = 200, noise: float = 0.2, seed: int | None = None, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""The XOR truth table, blurred: ``X`` (n, 2) float64 around the corners (0,0), (0,1), (1,0), (1,1);
     ``y`` (n,) int64 = $a \oplus b$ (1 when exactly one input is 1). ``n=4, noise=0`` is the exact table."""
-    n = _check_count(n)
-    generator = _rng(seed, rng)
+    n = whole_number(n, "n")
+    generator = make_rng(rng, seed, default_seed=0)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     which = np.repeat(np.arange(4), _split_evenly(n, 4))
     X = corners[which] + generator.normal(0.0, noise, size=(n, 2)) if noise else corners[which].copy()
@@ -88,10 +77,10 @@ def xor(n: int = 200, noise: float = 0.2, seed: int | None = 0, rng: np.random.G
     return (X, y) if n == 4 and not noise else _shuffled(X, y, generator)
 
 
-def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def moons(n: int = 200, noise: float = 0.1, seed: int | None = None, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Two interleaving half circles: ``X`` (n, 2) float64, ``y`` (n,) int64 (0 upper moon, 1 lower), plus N(0, noise²)."""
-    n = _check_count(n)
-    generator = _rng(seed, rng)
+    n = whole_number(n, "n")
+    generator = make_rng(rng, seed, default_seed=0)
     upper, lower = _split_evenly(n, 2)
     t_upper, t_lower = np.linspace(0, np.pi, upper), np.linspace(0, np.pi, lower)
     X = np.concatenate([
@@ -103,13 +92,13 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0, rng: np.random
     return _shuffled(X, y, generator)
 
 
-def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0,
+def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None,
             rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""A circle of radius ``factor`` inside one of radius 1: ``X`` (n, 2) float64, ``y`` (n,) int64 (0 outer, 1 inner)."""
-    n = _check_count(n)
+    n = whole_number(n, "n")
     if not 0 < factor < 1:
         raise ValueError(f"factor: expected the inner radius between 0 and 1 (exclusive), got {factor}")
-    generator = _rng(seed, rng)
+    generator = make_rng(rng, seed, default_seed=0)
     outer, inner = _split_evenly(n, 2)
     angles = [np.linspace(0, 2 * np.pi, count, endpoint=False) for count in (outer, inner)]
     X = np.concatenate([radius * np.column_stack([np.cos(a), np.sin(a)]) for radius, a in zip((1.0, factor), angles)])
@@ -118,15 +107,15 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | 
     return _shuffled(X, y, generator)
 
 
-def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = 0,
+def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = None,
             rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""``classes`` interleaved spiral arms: ``X`` (n, 2) float64 within the unit disc, ``y`` (n,) int64 in 0..classes-1.
 
     Arm $k$: radius $r \in [0, 1]$, angle $\theta = 4(k + r) + \text{noise}\cdot\mathcal N(0,1)$.
     """
-    n = _check_count(n)
-    classes = _check_count(classes, "classes", 2)
-    generator = _rng(seed, rng)
+    n = whole_number(n, "n")
+    classes = whole_number(classes, "classes", 2)
+    generator = make_rng(rng, seed, default_seed=0)
     parts, labels = [], []
     for k, count in enumerate(_split_evenly(n, classes)):
         radius = np.linspace(0.0, 1.0, count)
@@ -137,17 +126,17 @@ def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None
 
 
 def blobs(n: int = 200, centers: int | np.ndarray = 3, std: float = 1.0, dim: int = 2, box: tuple[float, float] = (-6.0, 6.0),
-          seed: int | None = 0, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+          seed: int | None = None, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Gaussian clusters: ``X`` (n, dim) float64, ``y`` (n,) int64 = the cluster.
 
     ``centers`` is a count (drawn uniformly in ``box`` per coordinate) or an array (k, dim).
     Each cluster is $\mathcal N(\text{center}, \text{std}^2 I)$.
     """
-    n = _check_count(n)
-    generator = _rng(seed, rng)
+    n = whole_number(n, "n")
+    generator = make_rng(rng, seed, default_seed=0)
     if isinstance(centers, (int, np.integer)):
-        count = _check_count(centers, "centers")
-        middle = generator.uniform(box[0], box[1], size=(count, _check_count(dim, "dim")))
+        count = whole_number(centers, "centers")
+        middle = generator.uniform(box[0], box[1], size=(count, whole_number(dim, "dim")))
     else:
         middle = np.asarray(centers, dtype=np.float64)
         if middle.ndim != 2:
@@ -161,11 +150,11 @@ def blobs(n: int = 200, centers: int | np.ndarray = 3, std: float = 1.0, dim: in
 # ---------------------------------------------------------------------------- regression
 
 
-def sine(n: int = 100, noise: float = 0.1, low: float = -np.pi, high: float = np.pi, seed: int | None = 0,
+def sine(n: int = 100, noise: float = 0.1, low: float = -np.pi, high: float = np.pi, seed: int | None = None,
          rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""$y = \sin x + \mathcal N(0, \text{noise}^2)$ with $x$ uniform in [low, high]: ``X`` (n, 1), ``y`` (n, 1), float64, sorted by x."""
-    n = _check_count(n)
-    generator = _rng(seed, rng)
+    n = whole_number(n, "n")
+    generator = make_rng(rng, seed, default_seed=0)
     x = np.sort(generator.uniform(low, high, size=n))
     y = np.sin(x) + generator.normal(0.0, noise, size=n)
     return x.reshape(-1, 1), y.reshape(-1, 1)
@@ -222,8 +211,8 @@ def render_digits(n_per_class: int = 100, seed: int = 0, size: int = 8, supersam
     are quantized to 0..16 (the range of the classic 8x8 digit scans). This is how the shipped
     ``digits_8x8.npz`` was made (``render_digits(100, seed=0)``).
     """
-    n_per_class = _check_count(n_per_class, "n_per_class")
-    generator = np.random.default_rng(seed)
+    n_per_class = whole_number(n_per_class, "n_per_class")
+    generator = make_rng(seed=seed)
     fine = size * supersample
     centres = (np.arange(fine) + 0.5) / fine
     grid = np.stack(np.meshgrid(centres, centres), axis=-1).reshape(-1, 2)  # (x, y) of each fine pixel
@@ -252,7 +241,7 @@ def render_digits(n_per_class: int = 100, seed: int = 0, size: int = 8, supersam
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
-def digits(n: int | None = None, images: bool = False, seed: int | None = 0,
+def digits(n: int | None = None, images: bool = False, seed: int | None = None,
            rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Small 8x8 digit images shipped in the package (1,000: 100 per digit), in a seeded random order.
 
@@ -261,10 +250,10 @@ def digits(n: int | None = None, images: bool = False, seed: int | None = 0,
     """
     with np.load(DIGITS_FILE) as stored:
         pixels, labels = stored["images"], stored["labels"].astype(np.int64)
-    generator = _rng(seed, rng)
+    generator = make_rng(rng, seed, default_seed=0)
     order = generator.permutation(len(labels))
     if n is not None:
-        n = _check_count(n)
+        n = whole_number(n, "n")
         if n > len(labels):
             raise ValueError(f"n: expected at most {len(labels)} (the shipped images), got {n}")
         order = order[:n]
@@ -275,7 +264,7 @@ def digits(n: int | None = None, images: bool = False, seed: int | None = 0,
 # ---------------------------------------------------------------------------- sequences (for RNNs)
 
 
-def adding_problem(n: int = 1000, length: int = 50, seed: int | None = 0,
+def adding_problem(n: int = 1000, length: int = 50, seed: int | None = None,
                    rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""The adding problem (Hochreiter & Schmidhuber): remember two marked numbers over ``length`` steps.
 
@@ -284,8 +273,8 @@ def adding_problem(n: int = 1000, length: int = 50, seed: int | None = 0,
     the two marked values. Predicting 1 always gives MSE ≈ 0.167: the bar to beat.
     Batch first: use ``RNN(..., batch_first=True)``.
     """
-    n, length = _check_count(n), _check_count(length, "length", 2)
-    generator = _rng(seed, rng)
+    n, length = whole_number(n, "n"), whole_number(length, "length", 2)
+    generator = make_rng(rng, seed, default_seed=0)
     values = generator.uniform(0.0, 1.0, size=(n, length))
     half = length // 2
     first = generator.integers(0, half, size=n)
@@ -299,7 +288,7 @@ def adding_problem(n: int = 1000, length: int = 50, seed: int | None = 0,
     return X, y
 
 
-def copy_task(n: int = 500, length: int = 5, delay: int = 10, symbols: int = 8, seed: int | None = 0,
+def copy_task(n: int = 500, length: int = 5, delay: int = 10, symbols: int = 8, seed: int | None = None,
               rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""The copy (memory) task: read ``length`` symbols, wait ``delay`` steps, then write them back.
 
@@ -309,9 +298,9 @@ def copy_task(n: int = 500, length: int = 5, delay: int = 10, symbols: int = 8, 
     ``length`` steps, which hold the symbols (1..symbols). For :func:`bplab.nn.cross_entropy`
     reshape logits (n, T, symbols + 1) to (n·T, symbols + 1) and y to (n·T,).
     """
-    n, length = _check_count(n), _check_count(length, "length")
-    delay, symbols = _check_count(delay, "delay"), _check_count(symbols, "symbols")
-    generator = _rng(seed, rng)
+    n, length = whole_number(n, "n"), whole_number(length, "length")
+    delay, symbols = whole_number(delay, "delay"), whole_number(symbols, "symbols")
+    generator = make_rng(rng, seed, default_seed=0)
     total = 2 * length + delay
     sequence = generator.integers(1, symbols + 1, size=(n, length))
     codes = np.zeros((n, total), dtype=np.int64)
@@ -326,7 +315,7 @@ def copy_task(n: int = 500, length: int = 5, delay: int = 10, symbols: int = 8, 
 # ---------------------------------------------------------------------------- splitting
 
 
-def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int | None = 0,
+def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int | None = None,
                      rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split: ``X_train, X_test, y_train, y_test`` (the order of scikit-learn's function)."""
     X, y = np.asarray(X), np.asarray(y)
@@ -334,6 +323,6 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, 
         raise ValueError(f"y: expected one target per example ({len(X)}), got {len(y)}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction: expected a fraction between 0 and 1, got {test_fraction}")
-    order = _rng(seed, rng).permutation(len(X))
+    order = make_rng(rng, seed, default_seed=0).permutation(len(X))
     test = max(1, int(round(test_fraction * len(X))))
     return X[order[test:]], X[order[:test]], y[order[test:]], y[order[:test]]

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bplab import nn
+from bplab import kernels, nn
 from bplab.engine import Value
-from bplab.ops import stable_sigmoid
+from bplab.validation import make_rng
 
 Params = dict[str, np.ndarray]  # "W1" (inputs, hidden), "b1" (hidden,), "W2" (hidden, outputs), "b2" (outputs,)
 
@@ -40,7 +40,7 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 def _activation(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """$f(z)$ and $f'(z)$."""
     if name == "sigmoid":
-        a = stable_sigmoid(z)
+        a = kernels.sigmoid(z)
         return a, a * (1.0 - a)
     if name == "tanh":
         a = np.tanh(z)
@@ -55,10 +55,9 @@ def _output(loss: str, z2: np.ndarray) -> np.ndarray:
     if loss == "mse":
         return z2
     if loss == "bce":
-        return stable_sigmoid(z2)
+        return kernels.sigmoid(z2)
     if loss == "cross_entropy":
-        shifted = np.exp(z2 - z2.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return kernels.softmax(z2, axis=1)
     raise ValueError(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
 
 
@@ -175,7 +174,7 @@ def step_updating_too_early(params: Params, X: np.ndarray, y: np.ndarray, lr: fl
 
 def init_params(inputs: int, hidden: int, outputs: int, seed: int | None = 0, scale: float = 0.5) -> Params:
     """Small random weights N(0, scale²) and zero biases for :func:`forward`."""
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed=seed)
     return {
         "W1": rng.normal(0.0, scale, size=(inputs, hidden)),
         "b1": np.zeros(hidden),

@@ -18,42 +18,11 @@ from typing import Any, Iterator
 import numpy as np
 
 from bplab import ops
-from bplab.ops import Primitive
+from bplab.ops import Function, Primitive
+from bplab.validation import as_float_array, short_repr
 
-Number = int | float | np.number
 _FLOAT64 = np.dtype(np.float64)
 ArrayLike = Any  # a number, a (nested) sequence of numbers, or a NumPy array
-
-
-def as_float_array(data: Any, argument: str = "data") -> np.ndarray:
-    """``data`` as a NumPy float array (integers and booleans become float64).
-
-    Raises a ``TypeError`` naming ``argument`` when ``data`` is not numeric.
-    """
-    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-        return data
-    try:
-        array = np.asarray(data)
-    except (ValueError, TypeError) as exc:  # ragged lists and the like
-        raise TypeError(
-            f"{argument}: expected a number or a rectangular array of numbers, got "
-            f"{type(data).__name__} {_short(data)} ({exc})"
-        ) from None
-    if array.dtype.kind in "biu":
-        return array.astype(np.float64)
-    if array.dtype.kind == "f":
-        return array
-    raise TypeError(
-        f"{argument}: expected a number or an array of real numbers, got "
-        f"{type(data).__name__} {_short(data)}"
-        + (" (complex numbers are not supported)" if array.dtype.kind == "c" else "")
-        + "; convert it first, e.g. float(...) or np.asarray(..., dtype=float)"
-    )
-
-
-def _short(obj: Any, limit: int = 40) -> str:
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Value:
@@ -78,7 +47,7 @@ class Value:
                 "use it directly, or value.detach() for a constant copy"
             )
         if name is not None and not isinstance(name, str):
-            raise TypeError(f"name: expected a string or None, got {type(name).__name__} {_short(name)}")
+            raise TypeError(f"name: expected a string or None, got {type(name).__name__} {short_repr(name)}")
         self.data: np.ndarray = as_float_array(data)
         self.name = name
         self.requires_grad = bool(requires_grad)
@@ -311,48 +280,8 @@ class Value:
         return apply(ops.getitem, self, index=index)
 
     # ------------------------------------------------------------------ functions
-    def exp(self) -> Value:
-        r"""$e^x$; its derivative is $e^x$."""
-        return apply(ops.exp, self)
-
-    def log(self) -> Value:
-        r"""$\ln x$; derivative $1/x$. ``x.sigmoid().log()`` is computed as one stable op."""
-        fused = ops.STABLE_LOG_OF.get(self._op.name) if self._op is not None else None
-        if fused is not None:  # log(sigmoid(x)) as one stable op: finite even at x = -1000
-            return apply(fused, self._parents[0])
-        return apply(ops.log, self)
-
-    def tanh(self) -> Value:
-        r"""$\tanh x$; derivative $1 - \tanh^2 x$."""
-        return apply(ops.tanh, self)
-
-    def sigmoid(self) -> Value:
-        r"""$\sigma(x) = 1/(1 + e^{-x})$, stable for any x; derivative $\sigma(x)(1 - \sigma(x))$."""
-        return apply(ops.sigmoid, self)
-
-    def relu(self) -> Value:
-        r"""$\max(0, x)$; derivative 1 for $x > 0$, else 0 (0 at the kink, as in PyTorch)."""
-        return apply(ops.relu, self)
-
-    def abs(self) -> Value:
-        r"""$|x|$; derivative $\operatorname{sign}(x)$."""
-        return apply(ops.absolute, self)
-
-    def sin(self) -> Value:
-        r"""$\sin x$; derivative $\cos x$."""
-        return apply(ops.sin, self)
-
-    def cos(self) -> Value:
-        r"""$\cos x$; derivative $-\sin x$."""
-        return apply(ops.cos, self)
-
-    def tan(self) -> Value:
-        r"""$\tan x$; derivative $1 + \tan^2 x$."""
-        return apply(ops.tan, self)
-
-    def sqrt(self) -> Value:
-        r"""$\sqrt{x} = x^{1/2}$; derivative $\frac{1}{2\sqrt{x}}$."""
-        return apply(ops.power, self, 0.5)
+    # exp, log, tanh, sigmoid, relu, abs, sin, cos, tan, sqrt, step, sign: one method per entry
+    # of ops.FUNCTIONS, attached below the class (adding a function there adds the method here).
 
     # ------------------------------------------------------------------ reductions and shape
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
@@ -407,8 +336,9 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
     Inputs may be Values, numbers or NumPy arrays (the latter become constants). This is
     also how a new primitive is used: build a :class:`~bplab.ops.Primitive` and apply it.
     """
-    if len(inputs) != len(primitive.vjps):
-        raise TypeError(f"{primitive.name}(): expected {len(primitive.vjps)} operand(s), got {len(inputs)}")
+    arity = primitive.arity
+    if arity is not None and len(inputs) != arity:
+        raise TypeError(f"{primitive.name}(): expected {arity} operand(s), got {len(inputs)}")
     dtype = _FLOAT64
     for x in inputs:
         if isinstance(x, Value):
@@ -437,3 +367,39 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
     out._parents = parents
     out._params = params
     return out
+
+
+def _function_method(name: str, doc: str):
+    """``Value.<name>()`` for one entry of :data:`bplab.ops.FUNCTIONS` (read at each call: the registry decides)."""
+
+    def method(self: Value) -> Value:
+        entry: Function = ops.FUNCTIONS[name]
+        fused = entry.fused
+        if fused and self._op is not None and self._op.name in fused:  # e.g. log(sigmoid(z)) as one stable op
+            return apply(fused[self._op.name], self._parents[0])
+        if entry.exponent is not None:
+            return apply(entry.primitive, self, entry.exponent)
+        return apply(entry.primitive, self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
+
+
+for _entry in ops.FUNCTIONS.values():
+    setattr(Value, _entry.name, _function_method(_entry.name, _entry.doc))
+del _entry
+
+
+def as_value(x: Any, argument: str = "x") -> Value:
+    """A Value stays itself; a number or an array becomes a constant Value (no gradient is computed for it)."""
+    if isinstance(x, Value):
+        return x
+    return Value(as_float_array(x, argument), requires_grad=False)
+
+
+def as_operand(x: Any, argument: str = "x") -> Value | np.ndarray:
+    """A Value stays itself; anything else becomes a float NumPy array (a constant that costs no gradient)."""
+    if isinstance(x, Value):
+        return x
+    return as_float_array(x, argument)

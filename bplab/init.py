@@ -25,27 +25,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from bplab.validation import make_rng  # noqa: F401  (public here too: init.make_rng(rng, seed))
+
 Shape = Sequence[int]
 #: An initialization scheme: ``scheme(shape, rng) -> array``.
 InitScheme = Callable[[tuple[int, ...], np.random.Generator], np.ndarray]
-
-
-def make_rng(rng: np.random.Generator | int | None = None, seed: int | None = None) -> np.random.Generator:
-    """The Generator to draw from: ``rng`` itself, else ``np.random.default_rng(seed)``.
-
-    ``rng`` may also be an int (taken as a seed). With neither, the numbers are not reproducible.
-    """
-    if rng is not None and seed is not None:
-        raise ValueError(f"rng, seed: pass one of them, not both (got rng={rng!r} and seed={seed!r})")
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:
-        return np.random.default_rng(seed)
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng: expected a numpy.random.Generator (np.random.default_rng(0)) or an int seed, got {type(rng).__name__}"
-    )
 
 
 def _shape(shape: Shape) -> tuple[int, ...]:

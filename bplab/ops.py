@@ -12,24 +12,62 @@ A primitive is three things kept side by side, so that they cannot drift apart:
 The engine (:mod:`bplab.engine`) knows none of these by name: it only calls them.
 SymPy is never imported here at module load; the SymPy counterparts import it when called.
 
+**Defining a primitive elsewhere** (the losses, convolutions and recurrent layers do): build a
+:class:`Primitive` with the public helpers below (:func:`unbroadcast`, :func:`as_objects`,
+:func:`import_sympy`, :func:`elementwise_twin`, :func:`normalize_axis`, :func:`expand_reduced`),
+pass it to :func:`register` (which adds it to :data:`PRIMITIVES`, so the primitive tests see it)
+and run it with :func:`bplab.engine.apply`::
+
+    cube = register(Primitive(
+        name="cube", forward=lambda x: x**3, vjps=(lambda g, out, x: g * 3 * x**2,),
+        to_sympy=lambda x: as_objects(x**3), formula=r"x^3,\quad d/dx = 3x^2",
+    ))
+    y = apply(cube, Value(2.0))
+
+**Elementwise functions** (``tanh``, ``log``, ``sqrt`` ...) are declared once with
+:func:`elementwise`: the entry in :data:`FUNCTIONS` is what the engine (``Value.tanh()``),
+the formula parser, the SymPy bridge and the graph figure all read.
+
 Broadcasting follows NumPy. Every VJP returns a gradient of exactly its input's shape
-(:func:`unbroadcast` sums the broadcast axes back).
+(:func:`unbroadcast` sums the broadcast axes back). The numerically delicate forwards
+(stable sigmoid, log-sum-exp) live in :mod:`bplab.kernels`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from bplab import kernels
+
 Array = np.ndarray
 VJP = Callable[..., Array]
+Axis = int | tuple[int, ...] | None
 
 BROADCAST_RULE = (
     "the shapes must be equal or broadcast by NumPy's rules "
     "(compare sizes from the right: each pair equal, or one of them 1)"
 )
+
+
+class EveryInput:
+    """The ``vjps`` of a primitive that takes any number of inputs (``stack``): one rule for all.
+
+    ``EveryInput(vjp)`` serves input ``k`` with ``vjp(k, g, out, *arrays, **params)``.
+    """
+
+    __slots__ = ("vjp",)
+
+    def __init__(self, vjp: Callable[..., Array]) -> None:
+        self.vjp = vjp
+
+    def __getitem__(self, position: int) -> VJP:
+        return functools.partial(self.vjp, position)
 
 
 @dataclass(frozen=True)
@@ -38,20 +76,56 @@ class Primitive:
 
     ``formula`` is LaTeX for the operation and its derivative, shown in docs and notebooks.
     ``shape_rule`` is said to the learner when NumPy rejects the input shapes.
+    ``symbol`` is the operation's label in the graph figure (default: its name).
+    ``vjps`` is a tuple (one rule per input, so the primitive takes exactly that many inputs)
+    or :class:`EveryInput` (any number of inputs).
     """
 
     name: str
     forward: Callable[..., Array]
-    vjps: tuple[VJP, ...]
+    vjps: tuple[VJP, ...] | EveryInput
     to_sympy: Callable[..., Any]
     formula: str
     shape_rule: str = BROADCAST_RULE
+    symbol: str = ""
+
+    @property
+    def arity(self) -> int | None:
+        """How many inputs it takes (``None``: any number)."""
+        return None if isinstance(self.vjps, EveryInput) else len(self.vjps)
+
+    @property
+    def label(self) -> str:
+        """How the graph figure names a node of this operation."""
+        return self.symbol or self.name
 
     def __repr__(self) -> str:  # short: these appear in graph reprs and error messages
         return f"<primitive {self.name}>"
 
 
-# --------------------------------------------------------------------------- helpers
+#: Every primitive, by name, wherever it is defined (for the docs, the tests and anyone listing
+#: what bplab can differentiate). :func:`register` adds to it.
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+def _same_definition(old: Primitive, new: Primitive) -> bool:
+    """The same definition run again (a module reloaded, e.g. by a notebook's autoreload)."""
+    place = lambda p: (getattr(p.forward, "__module__", None), getattr(p.forward, "__qualname__", None))  # noqa: E731
+    return old.formula == new.formula and place(old) == place(new)
+
+
+def register(primitive: Primitive) -> Primitive:
+    """Add ``primitive`` to :data:`PRIMITIVES` and return it; names are unique."""
+    if not isinstance(primitive, Primitive):
+        raise TypeError(f"primitive: expected a bplab.ops.Primitive, got {type(primitive).__name__}")
+    existing = PRIMITIVES.get(primitive.name)
+    if existing is not None and existing is not primitive and not _same_definition(existing, primitive):
+        raise ValueError(f"primitive: the name {primitive.name!r} is taken by {existing!r}; choose another name")
+    PRIMITIVES[primitive.name] = primitive
+    return primitive
+
+
+# --------------------------------------------------------------------------- helpers for rules and twins
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -68,111 +142,190 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     return np.asarray(grad).reshape(shape)
 
 
-def _sympy():
+def import_sympy():
+    """The ``sympy`` module, imported on first use (SymPy twins call this; ``import bplab`` does not)."""
     import sympy
 
     return sympy
 
 
-def _sympy_functions():
-    from bplab import sympy_functions
-
-    return sympy_functions
-
-
-def _objects(result: Any) -> Array:
-    """Wrap a SymPy result (scalar or array) as a NumPy object array."""
+def as_objects(result: Any) -> Array:
+    """Wrap a SymPy result (a scalar expression or an array of them) as a NumPy object array."""
     if isinstance(result, np.ndarray) and result.dtype == object:
         return result
-    out = np.empty((), dtype=object)
     if isinstance(result, np.ndarray):
         out = np.empty(result.shape, dtype=object)
         out[...] = result
         return out
+    out = np.empty((), dtype=object)
     out[()] = result
     return out
 
 
-def _elementwise(function_name: str, custom: bool = False) -> Callable[[Array], Array]:
-    """The SymPy twin of an elementwise function, applied entry by entry."""
+def elementwise_twin(function: Callable[[Any], Any]) -> Callable[[Array], Array]:
+    """The SymPy twin of an elementwise operation: ``function`` (one expression in, one out) entry by entry."""
 
-    def apply(x: Array) -> Array:
-        module = _sympy_functions() if custom else _sympy()
-        fn = getattr(module, function_name)
-        return _objects(np.frompyfunc(fn, 1, 1)(x))
+    def apply_entrywise(x: Array) -> Array:
+        return as_objects(np.frompyfunc(function, 1, 1)(x))
 
-    return apply
+    return apply_entrywise
 
 
-def _normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` (an int, a tuple or ``None`` for all) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
 
 
-def _expand_reduced(g: Array, x_shape: tuple[int, ...], axis, keepdims: bool) -> Array:
-    """Give a reduced gradient back the reduced axes (as size 1), ready to broadcast."""
+def expand_reduced(g: Array, x_shape: tuple[int, ...], axis: Axis, keepdims: bool) -> Array:
+    """Give a reduced gradient back the reduced axes (as size 1), ready to broadcast against the input."""
     g = np.asarray(g)
     if not keepdims:
-        for a in _normalize_axis(axis, len(x_shape)):
+        for a in normalize_axis(axis, len(x_shape)):
             g = np.expand_dims(g, a)
     return g
 
 
+# --------------------------------------------------------------------------- elementwise functions, by name
+
+
+def _at_most_one(constant: float) -> float:
+    return 1.0
+
+
+@dataclass(frozen=True)
+class Function:
+    r"""An elementwise function as learners type it, e.g. ``tanh(x)``: one entry that every part reads.
+
+    * the engine: ``Value.<name>()`` applies :attr:`primitive` (with :attr:`exponent` as a second,
+      constant operand when set: ``sqrt`` is ``x ** 0.5``); when the input came from a primitive named
+      in :attr:`fused`, the fused primitive is applied to that primitive's input instead
+      (``log(sigmoid(z))`` becomes the stable ``log_sigmoid(z)``);
+    * the parser: a name learners may type when :attr:`typed`; :attr:`bound` says how large
+      $|f(c)|$ can be for a constant $c$ (the parser refuses constants above its limit);
+    * the SymPy bridge: :attr:`sympy_name` in ``sympy`` (or in :mod:`bplab.sympy_functions` when
+      :attr:`custom_sympy`), called with :attr:`sympy_extra_args` after the argument;
+    * the graph figure: the primitive's label.
+    """
+
+    name: str
+    primitive: Primitive
+    sympy_name: str
+    custom_sympy: bool = False
+    sympy_extra_args: tuple[Any, ...] = ()
+    typed: bool = True
+    bound: Callable[[float], float] = _at_most_one
+    exponent: float | None = None
+    fused: Mapping[str, Primitive] = field(default_factory=dict)
+    doc: str = ""
+
+    def sympy_function(self) -> Callable[..., Any]:
+        """The SymPy function of one argument (SymPy is imported here, on first use)."""
+        if self.custom_sympy:
+            from bplab import sympy_functions
+
+            module: Any = sympy_functions
+        else:
+            module = import_sympy()
+        function = getattr(module, self.sympy_name)
+        if self.sympy_extra_args:
+            return lambda x: function(x, *self.sympy_extra_args)
+        return function
+
+
+#: Every elementwise function, by the name learners type and the Value method's name.
+FUNCTIONS: dict[str, Function] = {}
+
+
+def elementwise(name: str, forward: Callable[[Array], Array], vjp: VJP, formula: str, doc: str,
+                sympy_name: str | None = None, custom_sympy: bool = False,
+                sympy_extra_args: tuple[Any, ...] = (), typed: bool = True,
+                bound: Callable[[float], float] = _at_most_one) -> Primitive:
+    r"""Define, register and list an elementwise function in one entry; returns its primitive.
+
+    ``forward`` and ``vjp(g, out, x)`` are NumPy; the SymPy twin is ``sympy_name`` (default:
+    ``name``) applied entry by entry. ``doc`` becomes the docstring of ``Value.<name>()``.
+    """
+    entry_name = sympy_name or name
+
+    def sympy_function(x: Any) -> Any:
+        return FUNCTIONS[name].sympy_function()(x)
+
+    primitive = register(Primitive(name=name, forward=forward, vjps=(vjp,), to_sympy=elementwise_twin(sympy_function),
+                                   formula=formula))
+    FUNCTIONS[name] = Function(name=name, primitive=primitive, sympy_name=entry_name, custom_sympy=custom_sympy,
+                               sympy_extra_args=sympy_extra_args, typed=typed, bound=bound, doc=doc)
+    return primitive
+
+
+def function_of_sympy(sympy_name: str) -> Function | None:
+    """The entry whose SymPy function is named ``sympy_name`` (``"Abs"`` gives ``abs``), if any."""
+    for entry in FUNCTIONS.values():
+        if entry.sympy_name == sympy_name and entry.exponent is None:
+            return entry
+    return None
+
+
 # --------------------------------------------------------------------------- arithmetic
 
-add = Primitive(
+add = register(Primitive(
     name="add",
     forward=np.add,
     vjps=(
         lambda g, out, a, b: unbroadcast(g, a.shape),
         lambda g, out, a, b: unbroadcast(g, b.shape),
     ),
-    to_sympy=lambda a, b: _objects(a + b),
+    to_sympy=lambda a, b: as_objects(a + b),
     formula=r"a + b,\quad \partial/\partial a = 1,\ \partial/\partial b = 1",
-)
+    symbol="+",
+))
 
-sub = Primitive(
+sub = register(Primitive(
     name="sub",
     forward=np.subtract,
     vjps=(
         lambda g, out, a, b: unbroadcast(g, a.shape),
         lambda g, out, a, b: unbroadcast(-g, b.shape),
     ),
-    to_sympy=lambda a, b: _objects(a - b),
+    to_sympy=lambda a, b: as_objects(a - b),
     formula=r"a - b,\quad \partial/\partial a = 1,\ \partial/\partial b = -1",
-)
+    symbol="−",
+))
 
-mul = Primitive(
+mul = register(Primitive(
     name="mul",
     forward=np.multiply,
     vjps=(
         lambda g, out, a, b: unbroadcast(g * b, a.shape),
         lambda g, out, a, b: unbroadcast(g * a, b.shape),
     ),
-    to_sympy=lambda a, b: _objects(a * b),
+    to_sympy=lambda a, b: as_objects(a * b),
     formula=r"a b,\quad \partial/\partial a = b,\ \partial/\partial b = a",
-)
+    symbol="×",
+))
 
-div = Primitive(
+div = register(Primitive(
     name="div",
     forward=np.true_divide,
     vjps=(
         lambda g, out, a, b: unbroadcast(g / b, a.shape),
         lambda g, out, a, b: unbroadcast(-g * out / b, b.shape),
     ),
-    to_sympy=lambda a, b: _objects(a / b),
+    to_sympy=lambda a, b: as_objects(a / b),
     formula=r"a / b,\quad \partial/\partial a = 1/b,\ \partial/\partial b = -a/b^2",
-)
+    symbol="÷",
+))
 
-neg = Primitive(
+neg = register(Primitive(
     name="neg",
     forward=np.negative,
     vjps=(lambda g, out, x: -g,),
-    to_sympy=lambda x: _objects(-x),
+    to_sympy=lambda x: as_objects(-x),
     formula=r"-x,\quad d/dx = -1",
-)
+    symbol="−x",
+))
 
 
 def _pow_vjp_base(g, out, a, b):
@@ -188,15 +341,17 @@ def _pow_vjp_exponent(g, out, a, b):
     return unbroadcast(g * out * log_a, b.shape)
 
 
-power = Primitive(
+power = register(Primitive(
     name="pow",
     forward=np.power,
     vjps=(_pow_vjp_base, _pow_vjp_exponent),
-    to_sympy=lambda a, b: _objects(a**b),
+    to_sympy=lambda a, b: as_objects(a**b),
     formula=r"a^b,\quad \partial/\partial a = b a^{b-1},\ \partial/\partial b = a^b \ln a",
-)
+    symbol="^",
+))
 
 # --------------------------------------------------------------------------- elementwise functions
+
 
 def _tanh_vjp(g, out, x):
     local = np.square(out, out=np.empty_like(out))  # one temporary, reused: g * (1 - out^2)
@@ -212,114 +367,92 @@ def _sigmoid_vjp(g, out, x):
     return local
 
 
-exp = Primitive(
-    name="exp",
-    forward=np.exp,
-    vjps=(lambda g, out, x: g * out,),
-    to_sympy=_elementwise("exp"),
-    formula=r"e^x,\quad d/dx = e^x",
+def _exp_bound(constant: float) -> float:
+    return math.exp(min(constant, 700.0))
+
+
+def _log_bound(constant: float) -> float:
+    return abs(math.log(abs(constant))) if constant else math.inf
+
+
+sin = elementwise(
+    "sin", np.sin, lambda g, out, x: g * np.cos(x),
+    formula=r"\sin x,\quad d/dx = \cos x", doc=r"$\sin x$; derivative $\cos x$.",
 )
 
-log = Primitive(
-    name="log",
-    forward=np.log,
-    vjps=(lambda g, out, x: g / x,),
-    to_sympy=_elementwise("log"),
+cos = elementwise(
+    "cos", np.cos, lambda g, out, x: -g * np.sin(x),
+    formula=r"\cos x,\quad d/dx = -\sin x", doc=r"$\cos x$; derivative $-\sin x$.",
+)
+
+tan = elementwise(
+    "tan", np.tan, lambda g, out, x: g * (1.0 + out * out), bound=lambda c: abs(math.tan(c)),
+    formula=r"\tan x,\quad d/dx = 1 + \tan^2 x", doc=r"$\tan x$; derivative $1 + \tan^2 x$.",
+)
+
+exp = elementwise(
+    "exp", np.exp, lambda g, out, x: g * out,
+    formula=r"e^x,\quad d/dx = e^x", doc=r"$e^x$; its derivative is $e^x$.", bound=_exp_bound,
+)
+
+log = elementwise(
+    "log", np.log, lambda g, out, x: g / x,
     formula=r"\ln x,\quad d/dx = 1/x",
+    doc=r"$\ln x$; derivative $1/x$. ``x.sigmoid().log()`` is computed as one stable op.", bound=_log_bound,
 )
 
-tanh = Primitive(
-    name="tanh",
-    forward=np.tanh,
-    vjps=(_tanh_vjp,),
-    to_sympy=_elementwise("tanh"),
-    formula=r"\tanh x,\quad d/dx = 1 - \tanh^2 x",
+# sqrt is no primitive of its own: x ** 0.5, drawn and differentiated as a power
+FUNCTIONS["sqrt"] = Function(
+    name="sqrt", primitive=power, sympy_name="sqrt", exponent=0.5, bound=lambda c: math.sqrt(abs(c)),
+    doc=r"$\sqrt{x} = x^{1/2}$; derivative $\frac{1}{2\sqrt{x}}$.",
 )
 
+tanh = elementwise(
+    "tanh", np.tanh, _tanh_vjp,
+    formula=r"\tanh x,\quad d/dx = 1 - \tanh^2 x", doc=r"$\tanh x$; derivative $1 - \tanh^2 x$.",
+)
 
-def stable_sigmoid(x: Array) -> Array:
-    r"""$\sigma(x) = 1/(1 + e^{-x})$ computed as $e^{-\log(1 + e^{-x})}$: no overflow at any x."""
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def stable_log_sigmoid(x: Array) -> Array:
-    r"""$\log \sigma(x) = -\log(1 + e^{-x})$, finite for every finite x."""
-    return -np.logaddexp(0.0, -x)
-
-
-sigmoid = Primitive(
-    name="sigmoid",
-    forward=stable_sigmoid,
-    vjps=(_sigmoid_vjp,),
-    to_sympy=_elementwise("sigmoid", custom=True),
+sigmoid = elementwise(
+    "sigmoid", kernels.sigmoid, _sigmoid_vjp, custom_sympy=True,
     formula=r"\sigma(x) = \frac{1}{1+e^{-x}},\quad d/dx = \sigma(x)\,(1-\sigma(x))",
+    doc=r"$\sigma(x) = 1/(1 + e^{-x})$, stable for any x; derivative $\sigma(x)(1 - \sigma(x))$.",
 )
 
-log_sigmoid = Primitive(
-    name="log_sigmoid",
-    forward=stable_log_sigmoid,
-    vjps=(lambda g, out, x: g * stable_sigmoid(-x),),
-    to_sympy=lambda x: _objects(
-        np.frompyfunc(lambda v: _sympy().log(_sympy_functions().sigmoid(v)), 1, 1)(x)
-    ),
-    formula=r"\ln\sigma(x) = -\ln(1+e^{-x}),\quad d/dx = 1 - \sigma(x) = \sigma(-x)",
-)
-
-relu = Primitive(
-    name="relu",
-    forward=lambda x: np.maximum(x, 0.0),
-    vjps=(lambda g, out, x: g * (x > 0),),
-    to_sympy=_elementwise("relu", custom=True),
+relu = elementwise(
+    "relu", lambda x: np.maximum(x, 0.0), lambda g, out, x: g * (x > 0), custom_sympy=True, bound=abs,
     formula=r"\max(0, x),\quad d/dx = 1 \text{ if } x > 0 \text{ else } 0",
+    doc=r"$\max(0, x)$; derivative 1 for $x > 0$, else 0 (0 at the kink, as in PyTorch).",
 )
 
-absolute = Primitive(
-    name="abs",
-    forward=np.abs,
-    vjps=(lambda g, out, x: g * np.sign(x),),
-    to_sympy=_elementwise("Abs"),
-    formula=r"|x|,\quad d/dx = \operatorname{sign}(x)",
+absolute = elementwise(
+    "abs", np.abs, lambda g, out, x: g * np.sign(x), sympy_name="Abs", bound=abs,
+    formula=r"|x|,\quad d/dx = \operatorname{sign}(x)", doc=r"$|x|$; derivative $\operatorname{sign}(x)$.",
 )
 
-sin = Primitive(
-    name="sin",
-    forward=np.sin,
-    vjps=(lambda g, out, x: g * np.cos(x),),
-    to_sympy=_elementwise("sin"),
-    formula=r"\sin x,\quad d/dx = \cos x",
-)
-
-cos = Primitive(
-    name="cos",
-    forward=np.cos,
-    vjps=(lambda g, out, x: -g * np.sin(x),),
-    to_sympy=_elementwise("cos"),
-    formula=r"\cos x,\quad d/dx = -\sin x",
-)
-
-tan = Primitive(
-    name="tan",
-    forward=np.tan,
-    vjps=(lambda g, out, x: g * (1.0 + out * out),),
-    to_sympy=_elementwise("tan"),
-    formula=r"\tan x,\quad d/dx = 1 + \tan^2 x",
-)
-
-step = Primitive(
-    name="step",
-    forward=lambda x: (x > 0).astype(x.dtype),
-    vjps=(lambda g, out, x: np.zeros_like(x),),
-    to_sympy=lambda x: _objects(np.frompyfunc(lambda v: _sympy().Heaviside(v, 0), 1, 1)(x)),
+step = elementwise(
+    "step", lambda x: (x > 0).astype(x.dtype), lambda g, out, x: np.zeros_like(x),
+    sympy_name="Heaviside", sympy_extra_args=(0,), typed=False,
     formula=r"H(x) = 1 \text{ if } x > 0 \text{ else } 0,\quad d/dx = 0 \text{ (flat: no signal to learn from)}",
+    doc=r"The step $H(x)$: 1 for $x > 0$, else 0; derivative 0 (no signal to learn from).",
 )
 
-sign = Primitive(
-    name="sign",
-    forward=np.sign,
-    vjps=(lambda g, out, x: np.zeros_like(x),),
-    to_sympy=_elementwise("sign"),
+sign = elementwise(
+    "sign", np.sign, lambda g, out, x: np.zeros_like(x), typed=False,
     formula=r"\operatorname{sign}(x),\quad d/dx = 0 \text{ (away from 0)}",
+    doc=r"$\operatorname{sign}(x)$; derivative 0 away from 0.",
 )
+
+log_sigmoid = register(Primitive(
+    name="log_sigmoid",
+    forward=kernels.log_sigmoid,
+    vjps=(lambda g, out, x: g * kernels.sigmoid(-x),),
+    to_sympy=elementwise_twin(lambda v: import_sympy().log(FUNCTIONS["sigmoid"].sympy_function()(v))),
+    formula=r"\ln\sigma(x) = -\ln(1+e^{-x}),\quad d/dx = 1 - \sigma(x) = \sigma(-x)",
+))
+
+# log of sigmoid's output is computed as one stable op: log(sigmoid(-1000)) = -1000, not -inf
+FUNCTIONS["log"] = dataclasses.replace(FUNCTIONS["log"], fused={"sigmoid": log_sigmoid})
+
 
 # --------------------------------------------------------------------------- reductions
 
@@ -329,49 +462,49 @@ def _sum_forward(x, axis=None, keepdims=False):
 
 
 def _sum_vjp(g, out, x, axis=None, keepdims=False):
-    return np.broadcast_to(_expand_reduced(g, x.shape, axis, keepdims), x.shape)
+    return np.broadcast_to(expand_reduced(g, x.shape, axis, keepdims), x.shape)
 
 
-reduce_sum = Primitive(
+reduce_sum = register(Primitive(
     name="sum",
     forward=_sum_forward,
     vjps=(_sum_vjp,),
-    to_sympy=lambda x, axis=None, keepdims=False: _objects(np.sum(x, axis=axis, keepdims=keepdims)),
+    to_sympy=lambda x, axis=None, keepdims=False: as_objects(np.sum(x, axis=axis, keepdims=keepdims)),
     formula=r"\sum_i x_i,\quad \partial/\partial x_i = 1",
     shape_rule="axis must name an existing axis of the input",
-)
+))
 
 
 def _count(shape: tuple[int, ...], axis) -> int:
-    return int(np.prod([shape[a] for a in _normalize_axis(axis, len(shape))], dtype=np.int64))
+    return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):
     return _sum_vjp(g, out, x, axis, keepdims) / _count(x.shape, axis)
 
 
-reduce_mean = Primitive(
+reduce_mean = register(Primitive(
     name="mean",
     forward=lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
     vjps=(_mean_vjp,),
-    to_sympy=lambda x, axis=None, keepdims=False: _objects(
-        np.sum(x, axis=axis, keepdims=keepdims) / _sympy().Integer(_count(x.shape, axis))
+    to_sympy=lambda x, axis=None, keepdims=False: as_objects(
+        np.sum(x, axis=axis, keepdims=keepdims) / import_sympy().Integer(_count(x.shape, axis))
     ),
     formula=r"\frac{1}{n}\sum_i x_i,\quad \partial/\partial x_i = 1/n",
     shape_rule="axis must name an existing axis of the input",
-)
+))
 
 
 def _max_vjp(g, out, x, axis=None, keepdims=False):
-    out_kept = _expand_reduced(out, x.shape, axis, keepdims)
+    out_kept = expand_reduced(out, x.shape, axis, keepdims)
     winners = x == out_kept
-    share = winners / winners.sum(axis=_normalize_axis(axis, x.ndim), keepdims=True)
-    return _expand_reduced(g, x.shape, axis, keepdims) * share
+    share = winners / winners.sum(axis=normalize_axis(axis, x.ndim), keepdims=True)
+    return expand_reduced(g, x.shape, axis, keepdims) * share
 
 
 def _max_sympy(x, axis=None, keepdims=False):
-    sp = _sympy()
-    axes = _normalize_axis(axis, x.ndim)
+    sp = import_sympy()
+    axes = normalize_axis(axis, x.ndim)
     kept = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, kept + list(axes))
     lead = moved.shape[: len(kept)]
@@ -382,46 +515,37 @@ def _max_sympy(x, axis=None, keepdims=False):
     if keepdims:
         for a in axes:
             result = np.expand_dims(result, a)
-    return _objects(result)
+    return as_objects(result)
 
 
-reduce_max = Primitive(
+reduce_max = register(Primitive(
     name="max",
     forward=lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
     vjps=(_max_vjp,),
     to_sympy=_max_sympy,
     formula=r"\max_i x_i,\quad \partial/\partial x_i = 1 \text{ at the arg-max (shared among ties)}, 0 \text{ elsewhere}",
     shape_rule="axis must name an existing axis of the input",
-)
-
-
-def _logsumexp_forward(x, axis=None, keepdims=False):
-    shift = np.max(x, axis=axis, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
-    total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
-    if not keepdims:
-        total = np.squeeze(total, axis=_normalize_axis(axis, x.ndim))
-    return total
+))
 
 
 def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
-    out_kept = _expand_reduced(out, x.shape, axis, keepdims)
-    return _expand_reduced(g, x.shape, axis, keepdims) * np.exp(x - out_kept)
+    out_kept = expand_reduced(out, x.shape, axis, keepdims)
+    return expand_reduced(g, x.shape, axis, keepdims) * np.exp(x - out_kept)
 
 
-logsumexp = Primitive(
+logsumexp = register(Primitive(
     name="logsumexp",
-    forward=_logsumexp_forward,
+    forward=kernels.logsumexp,
     vjps=(_logsumexp_vjp,),
-    to_sympy=lambda x, axis=None, keepdims=False: _objects(
-        np.frompyfunc(_sympy().log, 1, 1)(
-            np.sum(np.frompyfunc(_sympy().exp, 1, 1)(x), axis=axis, keepdims=keepdims)
+    to_sympy=lambda x, axis=None, keepdims=False: as_objects(
+        np.frompyfunc(import_sympy().log, 1, 1)(
+            np.sum(np.frompyfunc(import_sympy().exp, 1, 1)(x), axis=axis, keepdims=keepdims)
         )
     ),
     formula=r"\ln \sum_i e^{x_i} \text{ (computed as } m + \ln\sum_i e^{x_i - m},\ m = \max x),"
     r"\quad \partial/\partial x_i = \operatorname{softmax}(x)_i",
     shape_rule="axis must name an existing axis of the input",
-)
+))
 
 # --------------------------------------------------------------------------- linear algebra and shape
 
@@ -451,26 +575,27 @@ def _matmul_vjp_b(g, out, a, b):
     return grad[:, 0] if b_is_vector else grad
 
 
-matmul = Primitive(
+matmul = register(Primitive(
     name="matmul",
     forward=np.matmul,
     vjps=(_matmul_vjp_a, _matmul_vjp_b),
-    to_sympy=lambda a, b: _objects(np.matmul(a, b)),
+    to_sympy=lambda a, b: as_objects(np.matmul(a, b)),
     formula=r"C = A B,\quad \bar A = \bar C B^\top,\ \bar B = A^\top \bar C",
+    symbol="@",
     shape_rule=(
         "the left operand's last size must equal the right operand's first size "
         "(second-to-last for stacks): (n, k) @ (k, m) gives (n, m); did you mean to transpose one (x.T)?"
     ),
-)
+))
 
-reshape = Primitive(
+reshape = register(Primitive(
     name="reshape",
     forward=lambda x, shape: np.reshape(x, shape),
     vjps=(lambda g, out, x, shape: np.reshape(g, x.shape),),
-    to_sympy=lambda x, shape: _objects(np.reshape(x, shape)),
+    to_sympy=lambda x, shape: as_objects(np.reshape(x, shape)),
     formula=r"\text{same numbers, new shape; the gradient is reshaped back}",
     shape_rule="the new shape must hold exactly as many entries as the old one",
-)
+))
 
 
 def _inverse_axes(axes, ndim):
@@ -479,14 +604,14 @@ def _inverse_axes(axes, ndim):
     return tuple(np.argsort([a % ndim for a in axes]))
 
 
-transpose = Primitive(
+transpose = register(Primitive(
     name="transpose",
     forward=lambda x, axes=None: np.transpose(x, axes),
     vjps=(lambda g, out, x, axes=None: np.transpose(g, _inverse_axes(axes, x.ndim)),),
-    to_sympy=lambda x, axes=None: _objects(np.transpose(x, axes)),
+    to_sympy=lambda x, axes=None: as_objects(np.transpose(x, axes)),
     formula=r"x^\top,\quad \text{the gradient is transposed back}",
     shape_rule="axes must be a permutation of the input's axes",
-)
+))
 
 
 def _is_basic_index(index) -> bool:
@@ -504,23 +629,11 @@ def _getitem_vjp(g, out, x, index):
     return grad
 
 
-getitem = Primitive(
+getitem = register(Primitive(
     name="getitem",
     forward=lambda x, index: np.asarray(x[index]),
     vjps=(_getitem_vjp,),
-    to_sympy=lambda x, index: _objects(x[index]),
+    to_sympy=lambda x, index: as_objects(x[index]),
     formula=r"x[i],\quad \text{the gradient goes back to the picked entries (added where picked twice)}",
     shape_rule="the index must fit the input's shape",
-)
-
-#: Every primitive, by name (for the docs, the tests and anyone listing what bplab can differentiate).
-PRIMITIVES: dict[str, Primitive] = {
-    p.name: p
-    for p in (
-        add, sub, mul, div, neg, power, exp, log, tanh, sigmoid, log_sigmoid, relu, absolute,
-        sin, cos, tan, step, sign, reduce_sum, reduce_mean, reduce_max, logsumexp, matmul, reshape, transpose, getitem,
-    )
-}
-
-#: log(f(x)) for these f is computed by a stable fused primitive instead (log(sigmoid(-1000)) = -1000).
-STABLE_LOG_OF: dict[str, Primitive] = {"sigmoid": log_sigmoid}
+))

@@ -82,13 +82,13 @@ def _describe(array: np.ndarray) -> str:
     return f"shape {array.shape}, |·|={np.linalg.norm(array):.3g}"
 
 
-def _node_title(node: Value) -> str:
+def node_title(node: Value) -> str:
+    """A node's label in the graph: a leaf's name, or its operation's label (``+``, ``×``, ``tanh`` ...)."""
     if node.is_leaf:
         if node.name is not None:
             return node.name
         return "constant" if not node.requires_grad else "input"
-    symbol = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "pow": "^", "matmul": "@"}
-    return symbol.get(node.op.name, node.op.name)
+    return node.op.label
 
 
 def graph_layout(output: Value) -> dict[int, tuple[float, float]]:
@@ -143,7 +143,7 @@ def graph_figure(output: Value, title: str = "Computational graph", show_grad: b
         xs.append(x)
         ys.append(y)
         value_known = known_values is None or id(node) in known_values
-        lines = [f"<b>{_node_title(node)}</b>", f"value {_describe(node.data) if value_known else '?'}"]
+        lines = [f"<b>{node_title(node)}</b>", f"value {_describe(node.data) if value_known else '?'}"]
         if show_grad and node.requires_grad:
             grad_known = known_grads is None or id(node) in known_grads
             lines.append(f"grad {_describe(node.grad) if grad_known else '?'}")
@@ -155,7 +155,7 @@ def graph_figure(output: Value, title: str = "Computational graph", show_grad: b
         else:
             colours.append("#FFFFFF")
         formula = node.op.formula if node.op is not None else ("a variable" if node.requires_grad else "a constant")
-        hovers.append(f"{_node_title(node)}: {formula}")
+        hovers.append(f"{node_title(node)}: {formula}")
     figure.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=texts, textposition="middle center",
         marker=dict(symbol="square", size=[78] * len(xs), color=colours, line=dict(color="#333333", width=1.5)),

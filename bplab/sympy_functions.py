@@ -2,7 +2,8 @@ r"""SymPy functions that SymPy lacks: the sigmoid $\sigma$ and ReLU, with their 
 
 They keep formulas readable: SymPy writes $\frac{d}{dx}\sigma(x) = \sigma(x)(1 - \sigma(x))$
 instead of a tower of exponentials. Importing this module imports SymPy, so only
-:mod:`bplab.symbolic` and the SymPy twins in :mod:`bplab.ops` import it, when first needed.
+:mod:`bplab.symbolic` and the SymPy twins in :mod:`bplab.ops` import it, when first needed. It needs
+only SymPy and :mod:`bplab.kernels`, so it sits below the primitive table.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import sympy
 from mpmath.libmp import prec_to_dps
 
-from bplab.ops import stable_sigmoid
+from bplab import kernels
 
 
 class sigmoid(sympy.Function):  # noqa: N801  (lower case, like sympy.exp)
@@ -95,7 +96,7 @@ def _numpy_dirac_delta(x):
 #: What :func:`sympy.lambdify` should call for the functions above (and SymPy's DiracDelta).
 NUMPY_IMPLEMENTATIONS = {
     "DiracDelta": _numpy_dirac_delta,
-    "sigmoid": stable_sigmoid,
+    "sigmoid": kernels.sigmoid,
     "relu": _numpy_relu,
     "maximum": _numpy_maximum,
     "minimum": _numpy_minimum,

@@ -20,9 +20,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from bplab import nn
+from bplab import divergence, nn
+from bplab.divergence import blew_up
 from bplab.engine import Value
+from bplab.nn.clip import total_norm
 from bplab.optim import Optimizer
+from bplab.validation import as_float_array, as_number_array, make_rng, whole_number
 
 LossFunction = Callable[[Value, Any], Value]
 Callback = Callable[["History"], Any]
@@ -65,15 +68,6 @@ class History:
         return f"History({self.epochs} epochs, {self.steps} steps, final loss {self.final_loss:.4g}: {status})"
 
 
-def _as_array(data: Any, argument: str) -> np.ndarray:
-    if isinstance(data, Value):
-        data = data.data
-    array = np.asarray(data)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{argument}: expected an array of numbers, got dtype {array.dtype}")
-    return array
-
-
 def _default_accuracy(loss_fn: LossFunction, y: np.ndarray) -> Callable[[np.ndarray, np.ndarray], float] | None:
     """How to score predictions for the losses that classify (None for regression)."""
     if loss_fn is nn.cross_entropy:
@@ -83,24 +77,6 @@ def _default_accuracy(loss_fn: LossFunction, y: np.ndarray) -> Callable[[np.ndar
     if loss_fn is nn.binary_cross_entropy:
         return lambda output, target: float(np.mean((output > 0.5) == (target > 0.5)))
     return None
-
-
-def _divergence_reason(step: int, loss: float, first_loss: float, lr: float | None, batch_size: int | None) -> str:
-    if math.isnan(loss):
-        what = "the loss became NaN (not a number)"
-    elif math.isinf(loss):
-        what = "the loss became infinite"
-    else:
-        what = f"the loss blew up to {loss:.3g}, from {first_loss:.3g} at step 1"
-    cause = (
-        f"the learning rate is probably too large (lr={lr:g}): each step overshoots the minimum by more than "
-        f"the last; try lr={lr / 10:g}"
-        if lr is not None
-        else "the steps are probably too large: try a smaller learning rate"
-    )
-    if batch_size == 1:
-        cause += ", or a larger batch (single examples give noisy steps)"
-    return f"diverged at step {step}: {what}; {cause}"
 
 
 def fit(
@@ -129,29 +105,25 @@ def fit(
     every parameter every k steps (and at step 0). Divergence (NaN, inf, or a loss
     ``blowup_factor`` times the first one) stops training and is explained in ``history.message``.
     """
-    X, y = _as_array(X, "X"), _as_array(y, "y")
+    X = as_number_array(X.data if isinstance(X, Value) else X, "X")
+    y = as_number_array(y.data if isinstance(y, Value) else y, "y")
     if X.ndim == 0 or X.shape[0] == 0:
         raise ValueError(f"X: expected at least one example (shape (N, ...) with N >= 1), got shape {X.shape}")
     if y.shape[:1] != X.shape[:1]:
         raise ValueError(
             f"y: expected one target per example of X ({X.shape[0]} examples), got shape {y.shape}"
         )
-    if X.dtype.kind != "f":
-        X = X.astype(np.float64)
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs: expected a whole number of at least 0, got {epochs!r}")
+    X = as_float_array(X, "X")
+    epochs = whole_number(epochs, "epochs", minimum=0)
     n = X.shape[0]
-    if batch_size is None:
-        batch_size = n
-    elif not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size: expected None (full batch) or a whole number of at least 1, got {batch_size!r}")
+    batch_size = n if batch_size is None else whole_number(batch_size, "batch_size", none_means="full batch")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer: expected a bplab.optim optimizer such as SGD(model.parameters(), lr=0.1), got {type(optimizer).__name__}")
     score = _default_accuracy(loss_fn, y) if accuracy == "auto" else accuracy
     if score is not None and not callable(score):
         raise TypeError(f"accuracy: expected 'auto', None or a function (output, target) -> float, got {accuracy!r}")
 
-    rng = np.random.default_rng(seed)
+    rng = make_rng(seed=seed)
     named = list(model.named_parameters()) if isinstance(model, nn.Module) else [
         (f"param{k}", p) for k, p in enumerate(p for g in optimizer.param_groups for p in g["params"])
     ]
@@ -183,16 +155,13 @@ def fit(
                 epoch_losses.append(loss_value)
                 if first_loss is None:
                     first_loss = loss_value
-                if not math.isfinite(loss_value) or (
-                    abs(loss_value) > blowup_factor * max(abs(first_loss), 1e-3) and step > 1
-                ):
+                if blew_up(loss_value, first_loss, blowup_factor if step > 1 else math.inf):
                     history.diverged, history.diverged_at_step = True, step
-                    history.message = _divergence_reason(step, loss_value, first_loss, lr, batch_size)
+                    history.message = divergence.reason(f"step {step}", loss_value, first_loss, lr, batch_size)
                     break
                 loss.backward()
                 for record, p in norms:
-                    g = p.grad if p.has_grad else None
-                    record.append(0.0 if g is None else math.sqrt(float(np.vdot(g, g))))
+                    record.append(total_norm([p.grad]) if p.has_grad else 0.0)
                 optimizer.step()
                 optimizer.zero_grad()
                 if snapshot_every and step % snapshot_every == 0:

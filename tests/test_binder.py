@@ -97,7 +97,7 @@ def test_binder_stand_in(tmp_path: Path) -> None:
         assert any(extension in line and "enabled" in line and "OK" in line for line in text.splitlines()), text
 
     where = venv.python("import bplab outside the repo", "-c",
-                        "import bplab, bplab.course as c; print(bplab.__file__); print(c.course_dir())",
+                        "import bplab, bplab.app.course as c; print(bplab.__file__); print(c.course_dir())",
                         cwd=outside).stdout.split()
     assert where[0] == str(REPO / "bplab" / "__init__.py")  # -e . : the repository's package
     assert where[1] == str(REPO / "notebooks")

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 import bplab
-import bplab.course_copy
-from bplab import cli
-from bplab.course import course_dir, list_course_files, list_notebooks
-from bplab.course_copy import MANIFEST_NAME
-from bplab.lab import LabError, lab_launch, make_token
+import bplab.app.course_copy
+from bplab.app import cli
+from bplab.app.course import course_dir, list_course_files, list_notebooks
+from bplab.app.course_copy import MANIFEST_NAME
+from bplab.app.lab import LabError, lab_launch, make_token
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def notebook_bytes(text: str) -> bytes:
 
 @pytest.fixture
 def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A stand-in shipped course (what bplab/course/ holds in a wheel), used by the copy code."""
+    """A stand-in shipped course (what bplab/app/notebooks/ holds in a wheel), used by the copy code."""
     source = tmp_path / "shipped"
     (source / "2_high_school").mkdir(parents=True)
     (source / "00_start_here.ipynb").write_bytes(notebook_bytes("start here v1"))
@@ -47,7 +47,7 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (source / "2_high_school" / "figure.png").write_bytes(b"\x89PNG fake")
     (source / ".ipynb_checkpoints").mkdir()
     (source / ".ipynb_checkpoints" / "00_start_here-checkpoint.ipynb").write_bytes(b"{}")
-    monkeypatch.setattr(bplab.course_copy, "course_dir", lambda: source)
+    monkeypatch.setattr(bplab.app.course_copy, "course_dir", lambda: source)
     return source
 
 
@@ -159,7 +159,7 @@ def test_two_resets_in_the_same_second_keep_both_backups(shipped: Path, tmp_path
     moment = datetime(2026, 1, 2, 3, 4, 5)
     for text in ("first try", "second try"):
         (folder / ONE_WEIGHT).write_bytes(notebook_bytes(text))
-        bplab.course_copy.reset_notebook(folder, ONE_WEIGHT, now=moment)
+        bplab.app.course_copy.reset_notebook(folder, ONE_WEIGHT, now=moment)
     backups = {b.name: b.read_bytes() for b in (folder / "2_high_school").glob("*.backup-*")}
     assert backups == {
         "03_one_weight_network.backup-20260102-030405.ipynb": notebook_bytes("first try"),
@@ -212,7 +212,7 @@ def test_bad_arguments_exit_2_with_usage(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_version_from_the_console_script() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bplab.cli", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "bplab.app.cli", "--version"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0
     assert done.stdout.strip() == f"bplab {bplab.__version__}"
@@ -222,7 +222,7 @@ def test_version_from_the_console_script() -> None:
 
 
 def test_editable_install_finds_the_repositorys_notebooks() -> None:
-    if (Path(bplab.__file__).parent / "course").is_dir():
+    if (Path(bplab.__file__).parent / "app" / "notebooks").is_dir():
         pytest.skip("bplab is installed from a wheel here; tests/test_wheel.py covers that layout")
     assert course_dir() == REPO / "notebooks"
     on_disk = sorted(
@@ -241,7 +241,7 @@ def test_list_notebooks_skips_checkpoints(shipped: Path) -> None:
 def test_copy_of_the_real_course_through_the_console_script(tmp_path: Path) -> None:
     folder = tmp_path / "real"
     done = subprocess.run(
-        [sys.executable, "-m", "bplab.cli", "copy", str(folder)], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "bplab.app.cli", "copy", str(folder)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
     copied = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.ipynb"))
@@ -284,7 +284,7 @@ def test_lab_serves_the_course_only_with_the_token(tmp_path: Path) -> None:
     env.pop("JUPYTER_TOKEN", None)
     log = open(tmp_path / "lab.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bplab.cli", "lab", str(tmp_path / "course"), "--no-browser", "--port", str(port)],
+        [sys.executable, "-m", "bplab.app.cli", "lab", str(tmp_path / "course"), "--no-browser", "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,

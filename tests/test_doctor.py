@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement as PackagingRequirement
 
-from bplab import cli, doctor
-from bplab.doctor import ExtensionState, Findings, KernelResult
+from bplab.app import cli, doctor
+from bplab.app.doctor import ExtensionState, Findings, KernelResult
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = "/opt/env/bin/python"
@@ -43,7 +43,7 @@ def healthy() -> Findings:
         },
         extensions=doctor.parse_labextension_list(LABEXTENSION_LIST),
         kernel=KernelResult(True, PYTHON + "\n"),
-        course="/opt/env/lib/python3.11/site-packages/bplab/course",
+        course="/opt/env/lib/python3.11/site-packages/bplab/app/notebooks",
         notebooks=12,
     )
 
@@ -173,7 +173,7 @@ def test_doctor_through_the_cli_with_a_simulated_missing_piece(
 @pytest.mark.slow
 def test_doctor_passes_on_this_environment() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bplab.cli", "doctor"], capture_output=True, text=True, timeout=180, check=False
+        [sys.executable, "-m", "bplab.app.cli", "doctor"], capture_output=True, text=True, timeout=180, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All good" in done.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,17 @@ def test_wheel_in_a_fresh_venv_copies_every_notebook(tmp_path: Path) -> None:
     venv.run_logged("build wheel", [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist)], cwd=REPO)
     wheels = list(dist.glob("bplab-*.whl"))
     assert len(wheels) == 1, wheels
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        names = wheel.namelist()
+    assert "bplab/app/notebooks/00_start_here.ipynb" in names, "the course ships at bplab/app/notebooks/"
+    assert not any(name.startswith("bplab/course/") for name in names), "no folder may shadow a module name"
 
     venv.pip("pip install wheel (with its dependencies)", "install", "-q", str(wheels[0]), cwd=tmp_path)
     where = venv.python(
-        "import bplab", "-c", "import bplab, bplab.course as c; print(bplab.__file__); print(c.course_dir())", cwd=tmp_path
+        "import bplab", "-c", "import bplab, bplab.app.course as c; print(bplab.__file__); print(c.course_dir())", cwd=tmp_path
     ).stdout.split()
     assert str(venv.path) in where[0] and str(REPO) not in where[0], where  # the wheel's copy, not the repo
-    assert where[1].endswith("site-packages/bplab/course"), where
+    assert where[1].endswith("site-packages/bplab/app/notebooks"), where
 
     course = tmp_path / "my-course"
     said = venv.run_logged("bplab copy", [str(venv.bin / "bplab"), "copy", str(course)], cwd=tmp_path).stdout

@@ -8,6 +8,26 @@ defaults, and writes three pure methods:
 * ``describe(state) -> str``: one or two sentences for the status line (HTML allowed).
 
 ``explorer.update(w=0.3)`` runs them without any browser (tests and benchmarks call it).
+
+Conventions every explorer follows (write a new one the same way):
+
+* one class per explorer, named after what it shows; its docstring opens with the call that
+  builds it with its defaults, e.g. ``OneWeightExplorer(rate=0.1, w0=0.8, steps=20)``;
+* every knob the learner turns is a control, declared once on the class (``controls`` and
+  ``defaults``); the constructor's keyword arguments are the controls' starting values, so an
+  instructor can hand out an exact starting state;
+* settings that fix the data rather than the lesson are constructor-only keyword arguments
+  with the same names everywhere: ``points`` (how many examples) and ``seed``, checked with
+  :func:`bplab.validation.whole_number`; a seed the lesson asks the learner to vary is a control
+  named ``seed`` instead;
+* a limit that depends on the state (the number of examples, the last step of a graph) comes
+  from :meth:`Explorer.slider_limits`, never from replacing ``controls`` on an instance;
+* ``compute``, ``draw`` and ``describe`` are pure: no widgets, no printing; numerics come from the
+  package (:mod:`bplab.kernels`, :mod:`bplab.divergence`), never written again in an explorer;
+* learning rates are logarithmic sliders labelled "(logarithmic)"; every control has a label;
+  colours come from :data:`bplab.plots.PALETTE` (colour-blind safe);
+* bad settings raise an error that names the setting, says what was expected and what came;
+  the widget shows it in the explorer's error line.
 ``explorer.widget()`` (or just leaving ``explorer`` last in a cell) shows the sliders and a
 plotly ``FigureWidget``; moving a slider calls ``update`` and redraws inside ``batch_update``.
 An error inside an update is shown in the explorer as a readable message, never only in the
@@ -41,13 +61,15 @@ class Slider:
     integer: bool = False
     readout_format: str | None = None
 
-    def check(self, name: str, value: Any) -> float | int:
+    def check(self, name: str, value: Any, high: float | None = None) -> float | int:
+        """``value`` if it lies on the slider (up to ``high`` where the explorer lowers the limit), else an error."""
+        high = self.high if high is None else min(self.high, high)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise TypeError(f"{name}: expected a number between {self.low:g} and {self.high:g}, got {value!r}")
+            raise TypeError(f"{name}: expected a number between {self.low:g} and {high:g}, got {value!r}")
         if self.integer and int(value) != value:
-            raise ValueError(f"{name}: expected a whole number between {self.low:g} and {self.high:g}, got {value!r}")
-        if not self.low <= value <= self.high:
-            raise ValueError(f"{name}: expected a number between {self.low:g} and {self.high:g} ({self.label}), got {value!r}")
+            raise ValueError(f"{name}: expected a whole number between {self.low:g} and {high:g}, got {value!r}")
+        if not self.low <= value <= high:
+            raise ValueError(f"{name}: expected a number between {self.low:g} and {high:g} ({self.label}), got {value!r}")
         return int(value) if self.integer else float(value)
 
     def make_widget(self, value: float, continuous_update: bool):
@@ -71,7 +93,7 @@ class Choice:
     label: str
     options: Sequence[str]
 
-    def check(self, name: str, value: Any) -> str:
+    def check(self, name: str, value: Any, high: float | None = None) -> str:
         if value not in self.options:
             raise ValueError(f"{name}: expected one of {', '.join(map(repr, self.options))}, got {value!r}")
         return value
@@ -89,7 +111,7 @@ class Toggle:
 
     label: str
 
-    def check(self, name: str, value: Any) -> bool:
+    def check(self, name: str, value: Any, high: float | None = None) -> bool:
         if not isinstance(value, bool):
             raise TypeError(f"{name}: expected True or False, got {value!r}")
         return value
@@ -100,51 +122,55 @@ class Toggle:
         return widgets.Checkbox(description=self.label, value=value, indent=False)
 
 
-def _text_box(label: str, value: str):
-    """A labelled one-line text box that reports its value when the learner presses Enter."""
-    import ipywidgets as widgets
-
-    return widgets.Text(description=label, value=value, continuous_update=False,
-                        style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
-
-
 @dataclass(frozen=True)
-class FormulaBox:
-    """A text box for a typed formula, read by the safe parser when the learner presses Enter."""
+class TextBox:
+    """A labelled one-line text box, read when the learner presses Enter; subclasses say how to read it."""
 
     label: str
+    expected: ClassVar[str] = "text"
 
-    def check(self, name: str, value: Any) -> str:
-        from bplab.symbolic import parse
+    def read(self, text: str) -> Any:
+        """Raise an error that points at the problem when ``text`` cannot be read."""
+        return text
 
+    def check(self, name: str, value: Any, high: float | None = None) -> str:
         if not isinstance(value, str):
-            raise TypeError(f"{name}: expected a formula as text, like 'x**2', got {value!r}")
-        parse(value)  # raises FormulaError (a ValueError) that points at the problem
+            raise TypeError(f"{name}: expected {self.expected}, got {value!r}")
+        self.read(value)
         return value
 
     def make_widget(self, value: str, continuous_update: bool):
-        return _text_box(self.label, value)
+        import ipywidgets as widgets
+
+        return widgets.Text(description=self.label, value=value, continuous_update=False,
+                            style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
 
 
 @dataclass(frozen=True)
-class ValuesBox:
+class FormulaBox(TextBox):
+    """A text box for a typed formula, read by the safe parser (:func:`bplab.parser.parse`)."""
+
+    expected: ClassVar[str] = "a formula as text, like 'x**2'"
+
+    def read(self, text: str) -> Any:
+        from bplab.parser import parse
+
+        return parse(text)  # raises FormulaError (a ValueError) that points at the problem
+
+
+@dataclass(frozen=True)
+class ValuesBox(TextBox):
     """A text box for variable values, ``"x=1.5, y=-2"`` (each value may be a constant like ``pi/4``)."""
 
-    label: str
+    expected: ClassVar[str] = "text like 'x=1.5, y=-2'"
 
-    def check(self, name: str, value: Any) -> str:
-        from bplab.symbolic import parse_values
+    def read(self, text: str) -> Any:
+        from bplab.parser import parse_values
 
-        if not isinstance(value, str):
-            raise TypeError(f"{name}: expected text like 'x=1.5, y=-2', got {value!r}")
-        parse_values(value)
-        return value
-
-    def make_widget(self, value: str, continuous_update: bool):
-        return _text_box(self.label, value)
+        return parse_values(text)
 
 
-Control = Slider | Choice | Toggle | FormulaBox | ValuesBox
+Control = Slider | Choice | Toggle | TextBox
 
 
 # ---------------------------------------------------------------------------- the shell
@@ -163,8 +189,8 @@ class Explorer:
 
     def __init__(self, **settings: Any) -> None:
         self.params: dict[str, Any] = {}
-        self.params = self._checked({**self.defaults, **settings})
         self.state: Any = None
+        self.params = self._checked({**self.defaults, **settings})
         self.figure: go.Figure | None = None
         self.status: str = ""
         self._widgets: dict[str, Any] = {}
@@ -182,7 +208,13 @@ class Explorer:
         return ""
 
     def slider_limits(self, state: Any) -> dict[str, float]:
-        """Upper limits that depend on the state (e.g. the number of steps of a graph); default none."""
+        """Upper limits this instance puts on its sliders, below the class's (default none).
+
+        ``state`` is the current state, ``None`` while the explorer is being built: a limit fixed
+        by the constructor (the number of examples) ignores it; one that follows the state (the
+        steps of the current graph) reads it. Settings are checked against these limits, and the
+        sliders' maxima follow them.
+        """
         return {}
 
     # ------------------------------------------------------------------ the pure part
@@ -194,7 +226,8 @@ class Explorer:
                 f"its settings are {', '.join(self.controls)}"
             )
         merged = {**self.params, **settings}
-        return {name: control.check(name, merged[name]) for name, control in self.controls.items()}
+        limits = self.slider_limits(self.state)
+        return {name: control.check(name, merged[name], limits.get(name)) for name, control in self.controls.items()}
 
     def update(self, **changes: Any) -> go.Figure:
         """Recompute with ``changes`` applied to the current settings; return the new figure."""

@@ -27,6 +27,7 @@ from plotly.subplots import make_subplots
 from bplab import data, nn, optim, train
 from bplab.explorers.base import Explorer, Slider
 from bplab.plots import PALETTE, base_layout
+from bplab.validation import whole_number
 
 HIDDEN_UNITS = 16
 MAX_POINTS = 1000
@@ -127,7 +128,7 @@ class BatchSizeExplorer(Explorer):
 
     title = "Batch size: one update per dataset, per example, or per mini-batch"
     controls = {
-        "batch_size": Slider(BATCH_SIZE_LABEL, 1, 200, integer=True),  # up to the number of examples: see __init__
+        "batch_size": Slider(BATCH_SIZE_LABEL, 1, MAX_POINTS, integer=True),  # up to the number of examples: slider_limits
         "rate": Slider("learning rate (logarithmic)", 1e-3, 10.0, log=True, step=0.05),
         "epochs": Slider("epochs (passes over the data)", 1, 30, integer=True),
     }
@@ -135,14 +136,9 @@ class BatchSizeExplorer(Explorer):
     continuous_update = False  # a new rate or epoch count retrains all three runs (a few hundred ms)
 
     def __init__(self, points: int = 200, seed: int = 0, **settings: Any) -> None:
-        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or not 2 <= points <= MAX_POINTS:
-            raise ValueError(f"points: expected a whole number of training examples from 2 to {MAX_POINTS}, got {points!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed: expected a whole number of at least 0, got {seed!r}")
-        self._X, self._y = make_moons(int(points), int(seed))
-        self._seed = int(seed)
-        # this explorer's own controls: the batch size goes up to the number of examples (all of them: full batch)
-        self.controls = {**type(self).controls, "batch_size": Slider(BATCH_SIZE_LABEL, 1, int(points), integer=True)}
+        points = whole_number(points, "points", minimum=2, maximum=MAX_POINTS, meaning="the number of training examples")
+        self._seed = whole_number(seed, "seed", minimum=0)
+        self._X, self._y = make_moons(points, self._seed)
         self._runs: dict[str, tuple[tuple, BatchRun]] = {}  # per method: the settings it was trained with, and the run
         super().__init__(**settings)
 
@@ -155,6 +151,10 @@ class BatchSizeExplorer(Explorer):
         run = train_with_batch_size(self._X, self._y, batch_size, rate, epochs, seed=self._seed, method=method)
         self._runs[method] = (key, run)
         return run
+
+    def slider_limits(self, state: BatchState | None) -> dict[str, float]:
+        """The batch size goes up to the number of examples (all of them: full batch)."""
+        return {"batch_size": len(self._X)}
 
     def compute(self, batch_size: int, rate: float, epochs: int) -> BatchState:
         points = len(self._X)

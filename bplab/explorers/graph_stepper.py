@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from bplab.check import Comparison, compare
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, FormulaBox, Slider, ValuesBox
-from bplab.plots import _node_title, graph_figure
+from bplab.plots import node_title, graph_figure
 
 MAX_STEPS = 400
 
@@ -93,8 +93,8 @@ class GraphStepper(Explorer):
         output, leaves, forward, backward, comparison = analyse(formula, values)
         return StepperState(formula, output, leaves, forward, backward, min(step, len(forward) + len(backward)), comparison)
 
-    def slider_limits(self, state: StepperState) -> dict[str, float]:
-        return {"step": state.total}
+    def slider_limits(self, state: StepperState | None) -> dict[str, float]:
+        return {} if state is None else {"step": state.total}
 
     def _known(self, s: StepperState) -> tuple[set[int], set[int], Value | None]:
         leaves = {id(n) for n in s.output.topological_order() if n.op is None}
@@ -117,17 +117,17 @@ class GraphStepper(Explorer):
             return (f"The graph has {len(s.forward)} operations. Move <b>step</b> to the right: first the forward pass "
                     f"computes each value, then the backward pass sends gradients back ({s.total} steps in all).")
         if s.step <= len(s.forward):
-            inputs = ", ".join(f"{_node_title(p)} = {float(p.data):.4g}" for p in current.parents)
-            return f"<b>Forward:</b> {_node_title(current)} of ({inputs}) gives <b>{float(current.data):.6g}</b>."
+            inputs = ", ".join(f"{node_title(p)} = {float(p.data):.4g}" for p in current.parents)
+            return f"<b>Forward:</b> {node_title(current)} of ({inputs}) gives <b>{float(current.data):.6g}</b>."
         if current.op is None:
             received = contributions(s.output, current)
             sum_text = " + ".join(f"{v:.4g}" for _, v in received).replace("+ -", "− ")
             if len(received) > 1:  # a variable used more than once: its gradient is the sum over its uses ("+=")
-                sum_text = (f"{sum_text} (from {', '.join(_node_title(n) for n, _ in received)}: one share per use) = ")
+                sum_text = (f"{sum_text} (from {', '.join(node_title(n) for n, _ in received)}: one share per use) = ")
             else:
                 sum_text = ""
-            text = (f"<b>Backward:</b> {_node_title(current)} has collected all its gradient: "
-                    f"∂f/∂{_node_title(current)} = {sum_text}<b>{float(current.grad):.6g}</b>.")
+            text = (f"<b>Backward:</b> {node_title(current)} has collected all its gradient: "
+                    f"∂f/∂{node_title(current)} = {sum_text}<b>{float(current.grad):.6g}</b>.")
             if s.step == s.total and s.comparison.ok:
                 text += (f" Done. Check: SymPy and a finite difference agree with backprop to "
                          f"{s.comparison.max_rel_error:.1e} (relative error).")
@@ -136,8 +136,8 @@ class GraphStepper(Explorer):
                          f"{s.comparison.max_rel_error:.1e}): at a kink, like relu's or abs's at 0, there is no slope; "
                          "the finite difference averages the two sides while backprop takes one of them.")
             return text
-        parts = [f"∂{_node_title(current)}/∂{_node_title(p)} = {d:.4g}, so {_node_title(p)} receives "
+        parts = [f"∂{node_title(current)}/∂{node_title(p)} = {d:.4g}, so {node_title(p)} receives "
                  f"{float(current.grad):.4g} × {d:.4g} = {float(current.grad) * d:.4g}" for p, d in local_derivatives(current)]
         start = "<b>Backward starts</b> at the output, with df/df = 1." if current is s.output else (
-            f"<b>Backward:</b> {_node_title(current)} holds gradient {float(current.grad):.6g}.")
+            f"<b>Backward:</b> {node_title(current)} holds gradient {float(current.grad):.6g}.")
         return f"{start} Local derivatives: " + "; ".join(parts) + "."

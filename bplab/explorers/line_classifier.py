@@ -9,16 +9,20 @@ gradient descent moves the line $z = 0$ across the scatter plot. With a **step**
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from bplab import data, ops
+from bplab.divergence import blew_up
 from bplab.engine import Value, apply
 from bplab.explorers.base import Choice, Explorer, Slider
 from bplab.plots import PALETTE, base_layout
+from bplab.validation import whole_number
 
 FRUIT_NAMES = ("apple", "orange")
 RADIUS_RANGE = (2.7, 5.3)
@@ -64,7 +68,7 @@ def train_line(X: np.ndarray, y: np.ndarray, rate: float, w1: float, w2: float, 
         loss.backward()
         weights.data = weights.data - rate * weights.grad
         bias.data = bias.data - rate * bias.grad
-        if not np.all(np.isfinite(weights.data)) or not np.isfinite(bias.data):  # diverged: record it and stop
+        if blew_up(np.max(np.abs(np.r_[weights.data, bias.data])), 1.0, math.inf):  # not finite: diverged, record and stop
             history.append([*weights.data, float(bias.data)])
             losses.append(np.nan)
             accuracies.append(accuracies[-1])
@@ -95,7 +99,10 @@ def decision_line(parameters: np.ndarray, scaler: Scaler) -> tuple[np.ndarray, n
 
 
 class LineClassifier(Explorer):
-    """``LineClassifier(rate=0.5, w1=-1.0, w2=0.5, b=1.0, epochs=60, output="sigmoid")``."""
+    """``LineClassifier(rate=0.5, w1=-1.0, w2=0.5, b=1.0, epochs=60, output="sigmoid")``.
+
+    Data settings (constructor only): ``points`` (how many fruit, default 80) and ``seed``.
+    """
 
     title = "Apples vs oranges: a line that learns"
     controls = {
@@ -109,8 +116,8 @@ class LineClassifier(Explorer):
     defaults = {"rate": 0.5, "epochs": 60, "w1": -1.0, "w2": 0.5, "b": 1.0, "output": "sigmoid"}
     continuous_update = False  # each change retrains: update when the slider is let go
 
-    def __init__(self, n: int = 80, seed: int = 0, **settings) -> None:
-        self._X, self._y = data.apples_vs_oranges(n=n, seed=seed)
+    def __init__(self, points: int = 80, seed: int = 0, **settings: Any) -> None:
+        self._X, self._y = data.apples_vs_oranges(whole_number(points, "points", minimum=2), seed=seed)
         self._scaler = Scaler.fit(self._X)
         super().__init__(**settings)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from bplab.divergence import blew_up
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, Slider
 from bplab.plots import PALETTE, base_layout
@@ -38,7 +39,7 @@ def descend(w0: float, rate: float, steps: int, i: float = INPUT, y: float = TAR
         cost, slope = cost_and_slope(weights[-1], i, y)
         costs.append(cost)
         weights.append(weights[-1] - rate * slope)
-        if abs(weights[-1]) > ESCAPED:
+        if blew_up(weights[-1], 1.0, ESCAPED, floor=1.0):  # |w| past ESCAPED, or not a number
             diverged_at = step + 1
             break
     costs.append(cost_and_slope(weights[-1], i, y)[0])

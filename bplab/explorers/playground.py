@@ -20,9 +20,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bplab import data, init, nn, optim, train
+from bplab import data, init, kernels, nn, optim, train
+from bplab.divergence import blew_up
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider
+from bplab.validation import make_rng
 from bplab.plots import PALETTE, SEQUENCE, base_layout
 
 DATASETS = ("xor", "circles", "moons", "spirals", "blobs")
@@ -143,7 +145,7 @@ class Playground(Explorer):
         return Run(key, model, optim.SGD(model.parameters(), lr=p["rate"]))
 
     def _layers(self, sizes: list[int], p: dict) -> list:
-        rng = np.random.default_rng(p["seed"])
+        rng = make_rng(seed=p["seed"])
         scheme = scaled_init(p["init_scheme"], p["init_scale"])
         layers = []
         for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -173,7 +175,7 @@ class Playground(Explorer):
         grid_x = np.linspace(-1.15, 1.15, GRID)
         points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(-1, 2)
         logits = run.model(points).data
-        probability = _softmax(logits).reshape(GRID, GRID, classes)
+        probability = kernels.softmax(logits, axis=1).reshape(GRID, GRID, classes)
         first_layer = run.model.layers[1](run.model.layers[0](points)).data
         neuron = min(p["neuron"], p["neurons"]) - 1
         return PlaygroundState(X_train, y_train, X_test, y_test, classes, run, grid_x, probability,
@@ -193,7 +195,7 @@ class Playground(Explorer):
             run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
             self._record(run, p["loss"], X_train, y_train, X_test, y_test)
             loss = run.train_loss[-1]
-            if not np.isfinite(loss) or loss > BLOWUP * max(run.train_loss[0], 1e-12):
+            if blew_up(loss, run.train_loss[0], BLOWUP, floor=1e-12):
                 run.diverged = True
                 run.message = (f"diverged at epoch {run.epochs}: the training loss grew from {run.train_loss[0]:.3g} to "
                                f"{loss:.3g}; the learning rate ({p['rate']:.3g}) is probably too large")
@@ -207,8 +209,8 @@ class Playground(Explorer):
             losses.append(evaluate_loss(logits, y, loss))
             accuracies.append(float(np.mean(np.argmax(logits, axis=1) == y)))
 
-    def slider_limits(self, state: PlaygroundState) -> dict[str, float]:
-        return {"neuron": state.params["neurons"]}  # only neurons that exist can be mapped
+    def slider_limits(self, state: PlaygroundState | None) -> dict[str, float]:
+        return {} if state is None else {"neuron": state.params["neurons"]}  # only neurons that exist can be mapped
 
     # ------------------------------------------------------------------ drawing
     def draw(self, s: PlaygroundState) -> go.Figure:
@@ -279,13 +281,5 @@ def _activation_module(name: str):
 def evaluate_loss(logits: np.ndarray, y: np.ndarray, loss: str) -> float:
     """The same numbers as nn.cross_entropy / nn.mse_loss on one-hot targets, in plain NumPy."""
     if loss == "cross-entropy":
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-np.mean(log_p[np.arange(len(y)), y]))
+        return float(-np.mean(kernels.log_softmax(logits, axis=1)[np.arange(len(y)), y]))
     return float(np.mean((logits - np.eye(logits.shape[1])[y]) ** 2))
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)

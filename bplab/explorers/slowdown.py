@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bplab import kernels
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, Slider
 from bplab.plots import PALETTE, base_layout
@@ -30,7 +31,7 @@ def neuron_cost(w: Value, b: Value, cost: str, x: float = INPUT, y: float = TARG
         a = z.sigmoid()
         return 0.5 * (a - y) ** 2, a.item()
     # cross-entropy through the stable log-sigmoid: ln a = ln sigma(z), ln(1 - a) = ln sigma(-z)
-    return -(y * z.sigmoid().log() + (1.0 - y) * (-z).sigmoid().log()), float(1 / (1 + np.exp(-z.item())))
+    return -(y * z.sigmoid().log() + (1.0 - y) * (-z).sigmoid().log()), float(kernels.sigmoid(z.data))
 
 
 def train_neuron(w0: float, b0: float, rate: float, epochs: int, cost: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,7 +93,7 @@ class SlowdownExplorer(Explorer):
         return figure
 
     def describe(self, s: SlowdownState) -> str:
-        sigma = 1 / (1 + np.exp(-s.z0))
+        sigma = float(kernels.sigmoid(s.z0))
         prime = sigma * (1 - sigma)
         q, x = s.outputs["quadratic"], s.outputs["cross-entropy"]
         return (f"Start: z = {s.z0:.2f}, output a = {sigma:.3f}, σ′(z) = {prime:.4f}. "

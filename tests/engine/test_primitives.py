@@ -237,3 +237,119 @@ def test_random_compositions_three_routes(program, data, shapes):
     x = data.draw(arrays(shapes[0], -1.5, 1.5))
     y = data.draw(arrays(shapes[1], -1.5, 1.5))
     assert_three_routes(lambda x, y: run_program(program, x, y), x=x, y=y)
+
+
+# ------------------------------------------------------------------ every registered primitive, wherever defined
+
+from bplab import nn, ops  # noqa: E402  (bplab.nn registers the losses, convolution, pooling and stack primitives)
+from bplab.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+from bplab.recurrent import stack  # noqa: E402
+
+_RNG = np.random.default_rng(7)
+_PROBABILITIES = np.array([[0.2, 0.7], [0.9, 0.4]])
+_TARGETS = np.array([[0.0, 1.0], [1.0, 0.0]])
+_CLASSES = np.array([2, 0])
+_IMAGE = np.arange(2 * 1 * 4 * 4, dtype=float).reshape(2, 1, 4, 4) / 7.0 - 1.0  # distinct: no ties in max pooling
+_KERNEL = _RNG.normal(size=(2, 1, 2, 2))
+
+#: One three-route case per registered primitive: (function of named Values, the inputs).
+#: A primitive registered without a case here fails test_every_registered_primitive_has_a_case.
+REGISTERED_CASES = {
+    "add": (lambda a, b: a + b, {"a": np.array([1.0, -2.0]), "b": np.array(0.5)}),
+    "sub": (lambda a, b: a - b, {"a": np.array([1.0, -2.0]), "b": np.array([0.5, 3.0])}),
+    "mul": (lambda a, b: a * b, {"a": np.array([1.0, -2.0]), "b": np.array([0.5, 3.0])}),
+    "div": (lambda a, b: a / b, {"a": np.array([1.0, -2.0]), "b": np.array([0.5, 3.0])}),
+    "neg": (lambda x: -x, {"x": np.array([1.0, -2.0])}),
+    "pow": (lambda a, b: a**b, {"a": np.array([1.5, 0.7]), "b": np.array([2.5, -1.0])}),
+    "exp": (lambda x: x.exp(), {"x": np.array([0.3, -1.2])}),
+    "log": (lambda x: x.log(), {"x": np.array([0.3, 4.0])}),
+    "tanh": (lambda x: x.tanh(), {"x": np.array([0.3, -1.2])}),
+    "sigmoid": (lambda x: x.sigmoid(), {"x": np.array([0.3, -1.2])}),
+    "log_sigmoid": (lambda x: x.sigmoid().log(), {"x": np.array([0.3, -1.2])}),
+    "relu": (lambda x: x.relu(), {"x": np.array([0.3, -1.2])}),
+    "abs": (lambda x: x.abs(), {"x": np.array([0.3, -1.2])}),
+    "sin": (lambda x: x.sin(), {"x": np.array([0.3, -1.2])}),
+    "cos": (lambda x: x.cos(), {"x": np.array([0.3, -1.2])}),
+    "tan": (lambda x: x.tan(), {"x": np.array([0.3, -1.2])}),
+    "step": (lambda x: x.step() + x, {"x": np.array([0.3, -1.2])}),
+    "sign": (lambda x: x.sign() * 2.0 + x, {"x": np.array([0.3, -1.2])}),
+    "sum": (lambda x: x.sum(axis=0), {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "mean": (lambda x: x.mean(axis=1), {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "max": (lambda x: x.max(axis=1), {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "logsumexp": (lambda x: x.logsumexp(axis=1), {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "matmul": (lambda a, b: a @ b, {"a": np.array([[0.3, -1.2], [2.0, 0.5]]), "b": np.array([[1.0], [-0.5]])}),
+    "reshape": (lambda x: x.reshape(4) * np.arange(4.0), {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "transpose": (lambda x: x.T * np.array([[1.0, 2.0], [3.0, 4.0]]), {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "getitem": (lambda x: x[:, np.array([1, 1, 0])], {"x": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "binary_cross_entropy_with_logits": (lambda z: nn.binary_cross_entropy_with_logits(z, _TARGETS),
+                                         {"z": np.array([[0.3, -1.2], [2.0, 0.5]])}),
+    "binary_cross_entropy": (lambda p: nn.binary_cross_entropy(p, _TARGETS), {"p": _PROBABILITIES}),
+    "cross_entropy": (lambda z: nn.cross_entropy(z, _CLASSES), {"z": np.array([[0.3, -1.2, 0.1], [2.0, 0.5, -0.3]])}),
+    "conv2d": (lambda x, k: conv2d(x, k, stride=1, padding=1), {"x": _IMAGE, "k": _KERNEL}),
+    "max_pool2d": (lambda x: max_pool2d(x, 2), {"x": _IMAGE}),
+    "avg_pool2d": (lambda x: avg_pool2d(x, 2), {"x": _IMAGE}),
+    "stack": (lambda a, b: stack([a, b, a * b], axis=1), {"a": np.array([0.3, -1.2]), "b": np.array([2.0, 0.5])}),
+}
+
+
+def test_every_registered_primitive_has_a_case():
+    assert set(ops.PRIMITIVES) == set(REGISTERED_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTERED_CASES))
+def test_every_registered_primitive_three_routes(name):
+    fn, inputs = REGISTERED_CASES[name]
+    assert_three_routes(fn, **inputs)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTERED_CASES))
+def test_every_registered_primitive_states_its_formula_and_derivative(name):
+    primitive = ops.PRIMITIVES[name]
+    assert primitive.name == name
+    assert any(mark in primitive.formula for mark in ("d/dx", "\\partial", "\\bar", "gradient")), name
+    assert primitive.arity in (None, 1, 2) and callable(primitive.to_sympy)
+
+
+def test_a_case_runs_its_own_primitive():
+    """The case table tests what it names: each case's graph contains the primitive of that name."""
+    for name, (fn, inputs) in REGISTERED_CASES.items():
+        out = fn(**{k: Value(v, name=k) for k, v in inputs.items()})
+        assert name in {node.op.name for node in out.topological_order() if node.op is not None}, name
+
+
+# ------------------------------------------------------------------ the function registry: one entry, read by every part
+
+@pytest.mark.parametrize("name", sorted(ops.FUNCTIONS))
+def test_each_function_entry_reaches_engine_parser_bridge_and_graph(name):
+    from bplab.parser import ALLOWED_FUNCTIONS
+    from bplab.plots import node_title
+    from bplab.symbolic import from_sympy, parse
+
+    entry = ops.FUNCTIONS[name]
+    x = Value(0.7, name="x")
+    out = getattr(x, name)()  # the engine's method
+    assert getattr(Value, name).__doc__ == entry.doc
+    assert out.op is entry.primitive
+    assert node_title(out) == entry.primitive.label
+    expected = entry.primitive.forward(np.array(0.7), *(() if entry.exponent is None else (np.array(entry.exponent),)))
+    assert out.item() == pytest.approx(float(expected))
+    formula = entry.sympy_function()(parse("x"))  # the SymPy bridge, both ways
+    assert float(from_sympy(formula, {"x": 0.7}).item()) == pytest.approx(out.item())
+    assert (name in ALLOWED_FUNCTIONS) == entry.typed  # the parser
+    if entry.typed:
+        assert float(from_sympy(parse(f"{name}(x)"), {"x": 0.7}).item()) == pytest.approx(out.item())
+
+
+def test_log_of_sigmoid_is_fused_by_the_registry_alone():
+    from bplab.symbolic import from_sympy, parse
+
+    z = Value(-1000.0, name="z")
+    assert z.sigmoid().log().item() == -1000.0
+    assert from_sympy(parse("log(sigmoid(z))"), {"z": z}).op is ops.log_sigmoid
+
+
+def test_register_refuses_a_second_primitive_with_a_taken_name():
+    clash = ops.Primitive("add", np.add, (lambda g, out, a, b: g,) * 2, lambda a, b: a + b, r"\partial")
+    with pytest.raises(ValueError, match="name 'add' is taken"):
+        ops.register(clash)
+    assert ops.PRIMITIVES["add"] is ops.add

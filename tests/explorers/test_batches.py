@@ -95,7 +95,7 @@ def test_bad_settings_name_the_setting(settings, message):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({"points": 1}, r"points: expected a whole number of training examples from 2 to 1000, got 1"),
+    ({"points": 1}, r"points: expected a whole number from 2 to 1000 \(the number of training examples\), got 1"),
     ({"points": 5000}, r"points: .* got 5000"),
     ({"seed": -1}, r"seed: expected a whole number of at least 0, got -1"),
     ({"batchsize": 3}, r"unknown setting 'batchsize'"),

@@ -97,4 +97,7 @@ def test_bad_arguments_are_explained():
     with pytest.raises(ValueError, match="n: expected at most 1000"):
         data.digits(5000)
     with pytest.raises(TypeError, match="rng: expected a numpy.random.Generator"):
-        data.xor(8, rng=3)
+        data.xor(8, rng="3")
+    with pytest.raises(ValueError, match="rng, seed: pass one of them, not both"):  # one rule with init and nn
+        data.xor(8, seed=1, rng=np.random.default_rng(1))
+    assert np.array_equal(data.xor(8, rng=3)[0], data.xor(8, seed=3)[0])  # an int rng is a seed, as everywhere

@@ -185,3 +185,48 @@ def test_linear_empty_batch_and_bad_sizes():
         nn.MLP([2, 2, 1], activation="swish")
     with pytest.raises(TypeError, match=r"layers\[1\]: expected a Module"):
         nn.Sequential(nn.Linear(2, 2), np.tanh)
+
+
+def test_a_layers_list_in_a_module_of_ones_own_is_named_like_any_list():
+    """Only Sequential names its children "0", "1", ...; any other Module names list items "<attribute>.<index>"."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            self.layers = [nn.Linear(2, 3, seed=0), nn.Tanh(), nn.Linear(3, 1, seed=1)]
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+    x = np.ones((1, 2))
+    zero = Value(np.zeros((2, 3)))
+    assert np.array_equal(nn.functional_call(net, {"layers.0.weight": zero}, x).data,
+                          net.layers[2](np.tanh(np.zeros((1, 3)) + net.layers[0].bias.data)).data)
+    assert [n for n, _ in nn.Sequential(net, nn.Linear(1, 1, seed=2)).named_parameters()][-2:] == ["1.weight", "1.bias"]
+
+
+def test_number_parameters_numbers_only_layers_with_parameters_once():
+    layers = [nn.Linear(2, 2, seed=0), nn.Tanh(), nn.Linear(2, 1, seed=0)]
+    nn.number_parameters(layers)
+    nn.number_parameters(layers)  # a numbered name is not numbered again
+    assert [p.name for layer in layers for p in layer.parameters()] == ["W1", "b1", "W2", "b2"]
+
+
+def test_grad_norms_and_total_norm():
+    model = nn.MLP([2, 3, 1], seed=0)
+    assert nn.grad_norms(model) == {name: 0.0 for name, _ in model.named_parameters()}
+    model(np.ones((4, 2))).sum().backward()
+    norms = nn.grad_norms(model)
+    assert norms["0.weight"] == pytest.approx(np.linalg.norm(model[0].weight.grad))
+    grads = [p.grad for p in model.parameters()]
+    assert nn.total_norm(grads) == pytest.approx(np.sqrt(sum(v**2 for v in norms.values())))
+    assert nn.total_norm(grads, float("inf")) == pytest.approx(max(np.abs(g).max() for g in grads))
+    assert nn.total_norm([]) == 0.0
+
+
+def test_integer_data_becomes_float():
+    assert nn.Linear(2, 1, seed=0)(np.ones((3, 2), dtype=int)).dtype == np.float64
+    assert nn.tanh([1, 2]).dtype == np.float64

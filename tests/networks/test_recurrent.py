@@ -182,9 +182,32 @@ def test_bad_input_is_explained():
         RNN(2, 3, seed=0)(np.zeros((5, 3)))
     with pytest.raises(ValueError, match=r"LSTM: hx: h0: expected shape \(1, 4, 3\)"):
         LSTM(2, 3, seed=0)(np.zeros((5, 4, 2)), (np.zeros((4, 3)), np.zeros((4, 3))))
-    with pytest.raises(ValueError, match="truncate: expected None"):
+    with pytest.raises(ValueError, match=r"truncate: expected None \(full BPTT\) or a whole number of at least 1, got 0"):
         GRU(2, 3, seed=0)(np.zeros((5, 4, 2)), truncate=0)
     with pytest.raises(ValueError, match=r"GRUCell: x: expected shape \(N, 2\)"):
         GRUCell(2, 3, seed=0)(np.zeros((4, 5)))
     with pytest.raises(RuntimeError, match="run the layer forward"):
         RNN(2, 3, seed=0).gradient_norms_through_time()
+
+
+def test_stack_is_one_registered_primitive_for_any_count():
+    from bplab import ops
+
+    two, three = stack([np.zeros(2), np.ones(2)]), stack([np.zeros(2), np.ones(2), np.ones(2)])
+    assert two.op is three.op is ops.PRIMITIVES["stack"]
+    with pytest.raises(ValueError, match="values: expected at least one Value"):
+        stack([])
+
+
+def test_integer_sequences_become_float():
+    x = np.arange(12).reshape(3, 2, 2)  # (T, N, input_size) of ints
+    out, h_n = RNN(2, 3, seed=0)(x)
+    assert out.dtype == np.float64 and h_n.dtype == np.float64
+    assert GRUCell(2, 3, seed=0)(np.ones((1, 2), dtype=int)).dtype == np.float64
+
+
+def test_layers_of_a_deep_recurrent_net_are_numbered_like_an_mlp():
+    """One naming rule (nn.number_parameters): layer k of a multi-layer RNN has W_ih{k}..., as an MLP has W{k}."""
+    assert [p.name for p in RNN(2, 3, seed=0).parameters()] == ["W_ih", "W_hh", "b_ih", "b_hh"]
+    names = [p.name for p in LSTM(2, 3, num_layers=2, seed=0).parameters()]
+    assert names == ["W_ih1", "W_hh1", "b_ih1", "b_hh1", "W_ih2", "W_hh2", "b_ih2", "b_hh2"]

@@ -1,8 +1,9 @@
 """Where the course's notebooks are: the same answer in a wheel and in an editable install.
 
-A wheel carries the repository's ``notebooks/`` folder as package data, at ``bplab/course/``
-(``force-include`` in pyproject.toml). An editable install has no such folder: there the course
-is the repository's ``notebooks/``, beside the package. Standard library only.
+A wheel carries the repository's ``notebooks/`` folder as package data, at
+``bplab/app/notebooks/`` (``force-include`` in pyproject.toml). An editable install has no such
+folder: there the course is the repository's ``notebooks/``, beside the ``bplab`` package.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -19,19 +20,19 @@ class CourseNotFoundError(FileNotFoundError):
 
 
 def course_dir() -> Path:
-    """The folder holding the shipped course (wheel: ``bplab/course``; editable: ``notebooks/``).
+    """The folder holding the shipped course (wheel: ``bplab/app/notebooks``; editable: ``notebooks/``).
 
     Raises :class:`CourseNotFoundError`, saying where it looked, when neither exists.
     """
-    packaged = importlib.resources.files("bplab") / "course"
+    packaged = Path(str(importlib.resources.files("bplab.app"))) / "notebooks"
     if packaged.is_dir():
-        return Path(str(packaged))
+        return packaged
     package_dir = Path(str(importlib.resources.files("bplab")))
     beside = package_dir.parent / "notebooks"
     if beside.is_dir():
         return beside
     raise CourseNotFoundError(
-        f"bplab's notebooks were not found: looked for {package_dir / 'course'} (a wheel install) "
+        f"bplab's notebooks were not found: looked for {packaged} (a wheel install) "
         f"and {beside} (an editable install of the repository). Reinstall bplab "
         "(pip install --force-reinstall bplab) or, from a clone, pip install -e ."
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from bplab.course import course_dir, list_course_files
+from bplab.app.course import course_dir, list_course_files
 
 MANIFEST_NAME = ".bplab-manifest.json"
 MANIFEST_FORMAT = 1
@@ -179,7 +179,7 @@ def _write_beside(folder: Path, relative: str, shipped: bytes, manifest: dict[st
 def copy_course(folder: Path, source: Path | None = None, version: str | None = None) -> CopyReport:
     """Copy every shipped course file into ``folder``; never overwrite a file the learner changed.
 
-    ``source`` defaults to the shipped course (:func:`bplab.course.course_dir`). A learner's
+    ``source`` defaults to the shipped course (:func:`bplab.app.course.course_dir`). A learner's
     changed file stays as it is and the shipped version is written beside it as ``*.new.*``.
     """
     folder = _check_folder(folder)
@@ -275,6 +275,6 @@ def reset_notebook(
 
 def _bplab_version() -> str:
     """The running bplab's version."""
-    from bplab import __version__
+    from bplab.version import __version__
 
     return __version__

@@ -381,7 +381,7 @@ def _tail(log: TextIO, lines: int = 5) -> str:
 def gather(kernel: bool = True) -> Findings:
     """Look at this environment: Python, package versions, lab extensions and (optionally) a kernel."""
     extensions, error = list_extensions()
-    from bplab.course import CourseNotFoundError, course_dir, list_notebooks
+    from bplab.app.course import CourseNotFoundError, course_dir, list_notebooks
 
     try:
         folder, notebooks, course_error = str(course_dir()), len(list_notebooks()), ""
@@ -417,7 +417,7 @@ def report(checks: list[Check], out: TextIO) -> int:
 
 def run(out: TextIO | None = None, kernel: bool = True, probe: Callable[..., Findings] | None = None) -> int:
     """``bplab doctor``: gather (or ``probe(kernel=...)``), diagnose, print; the exit code."""
-    from bplab import __version__
+    from bplab.version import __version__
 
     out = sys.stdout if out is None else out
     probe = gather if probe is None else probe

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from bplab.course import START_PAGE
+from bplab.app.course import START_PAGE
 
 HOST = "127.0.0.1"
 FIRST_PORT = 8888

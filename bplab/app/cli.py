@@ -1,6 +1,7 @@
 """The ``bplab`` command: ``bplab lab``, ``bplab copy`` and ``bplab doctor``.
 
-Standard library only at import (the package's ``__init__`` brings NumPy, nothing heavier).
+Standard library only at import (the parent package's ``__init__`` brings NumPy, nothing
+heavier). Run it as the ``bplab`` console script or as ``python -m bplab.app.cli``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bplab import __version__
-from bplab.course import CourseNotFoundError, course_dir, list_notebooks
-from bplab.course_copy import CourseCopyError, copy_course, reset_notebook
-from bplab.lab import LabError, choose_port, lab_launch, make_token, run_lab
+from bplab.app.course import CourseNotFoundError, course_dir, list_notebooks
+from bplab.app.course_copy import CourseCopyError, copy_course, reset_notebook
+from bplab.app.lab import LabError, choose_port, lab_launch, make_token, run_lab
 
 DEFAULT_FOLDER = "bplab-course"
 
@@ -33,6 +33,8 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``bplab``."""
+    from bplab.version import __version__
+
     parser = argparse.ArgumentParser(
         prog="bplab",
         description="bplab: backpropagation taught at five levels, in JupyterLab.",
@@ -110,7 +112,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "lab":
             return _lab(args, out)
         if args.command == "doctor":
-            from bplab import doctor
+            from bplab.app import doctor
 
             return doctor.run(out=out, kernel=not args.no_kernel)
         if args.command == "list":

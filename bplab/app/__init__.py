@@ -1,0 +1,8 @@
+"""Delivery, apart from the math: how the course reaches the learner.
+
+This subpackage holds the ``bplab`` command line (:mod:`bplab.app.cli`), the JupyterLab launcher
+(:mod:`bplab.app.lab`), the environment doctor (:mod:`bplab.app.doctor`), and finding the shipped
+course (:mod:`bplab.app.course`) and copying it into a learner's folder with its manifest
+(:mod:`bplab.app.course_copy`). It imports the standard library only at import time; the few
+things it needs from the rest of bplab (the version) or from Jupyter are imported inside functions.
+"""

@@ -1,0 +1,50 @@
+r"""Numeric kernels: the one home of the numerically delicate functions, in plain NumPy.
+
+Everything else in bplab (the primitives, the SymPy helpers, the losses, the explorers, the
+hand-written delta equations) calls these instead of writing them again. This module imports
+nothing but NumPy, so every other module may import it.
+
+* :func:`sigmoid`: $\sigma(x) = 1/(1 + e^{-x})$ computed as $e^{-\ln(1 + e^{-x})}$, which
+  never overflows (the naive form overflows $e^{-x}$ for $x < -709$);
+* :func:`log_sigmoid`: $\ln\sigma(x) = -\ln(1 + e^{-x})$, finite for every finite $x$;
+* :func:`logsumexp`: $\ln\sum_i e^{x_i}$ computed as $m + \ln\sum_i e^{x_i - m}$, $m = \max_i x_i$;
+* :func:`log_softmax`: $x_i - \operatorname{logsumexp}(x)$;
+* :func:`softmax`: $e^{x_i}/\sum_j e^{x_j}$, as $e^{\text{log-softmax}}$.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Axis = int | tuple[int, ...] | None
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    r"""$\sigma(x) = 1/(1 + e^{-x})$, with no overflow at any $x$."""
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    r"""$\ln \sigma(x) = -\ln(1 + e^{-x})$: $-1000$ at $x = -1000$, not $-\infty$."""
+    return -np.logaddexp(0.0, -x)
+
+
+def logsumexp(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.ndarray:
+    r"""$\ln \sum_i e^{x_i}$ along ``axis`` (all axes by default), shifted by the maximum so that nothing overflows."""
+    x = np.asarray(x)
+    shift = np.max(x, axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)  # all -inf along an axis: the sum is 0, its log -inf
+    total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    if keepdims:
+        return total
+    return np.squeeze(total, axis=tuple(range(x.ndim)) if axis is None else axis)
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""$\ln \operatorname{softmax}(x)_i = x_i - \ln\sum_j e^{x_j}$ along ``axis``: finite for any logits."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""$\operatorname{softmax}(x)_i = e^{x_i} / \sum_j e^{x_j}$ along ``axis``; the entries are positive and sum to 1."""
+    return np.exp(log_softmax(x, axis=axis))
