@@ -34,7 +34,8 @@ def logsumexp(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.nd
     x = np.asarray(x)
     shift = np.max(x, axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)  # all -inf along an axis: the sum is 0, its log -inf
-    total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    with np.errstate(divide="ignore"):  # an empty sum (every entry -inf) has the log -inf: intended
+        total = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
     if keepdims:
         return total
     return np.squeeze(total, axis=tuple(range(x.ndim)) if axis is None else axis)
