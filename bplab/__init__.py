@@ -11,12 +11,12 @@ r"""bplab: backpropagation taught at five levels, on a small NumPy engine checke
 """
 
 from bplab.check import compare, gradcheck
-from bplab.engine import Value
+from bplab.engine import Value, no_grad
 from bplab.symbolic import from_sympy, parse, to_sympy
 from bplab.version import __version__
 
 
-__all__ = ["Value", "compare", "from_sympy", "gradcheck", "parse", "to_sympy", "__version__"]
+__all__ = ["Value", "compare", "from_sympy", "gradcheck", "no_grad", "parse", "to_sympy", "__version__"]
 
 _SUBMODULES = {"nn", "init", "optim", "train", "data", "conv", "recurrent", "plots", "explorers", "exercises",
                "symbolic", "parser", "check", "ops", "engine", "kernels", "validation", "divergence", "delta_equations"}

@@ -13,6 +13,8 @@ cycles and are freed as soon as the last Value goes (no garbage-collector pauses
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any, Iterator
 
 import numpy as np
@@ -143,21 +145,44 @@ class Value:
                     f"backward(gradient=...): expected shape {self.data.shape} (the Value's shape), got {seed.shape}"
                 )
         pending: dict[int, np.ndarray] = {id(self): seed}
-        for node in reversed(self.topological_order()):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
+        for node in reversed(self._gradient_order()):
+            g = pending.pop(id(node))
             node._accumulate(g)
-            if node._op is None:
+            op = node._op
+            if op is None:
                 continue
             parents = node._parents
             arrays = [p.data for p in parents]
+            vjps, out, params = op.vjps, node.data, node._params
             for index, parent in enumerate(parents):
-                if not parent.requires_grad:
-                    continue
-                contribution = node._op.vjps[index](g, node.data, *arrays, **node._params)
-                previous = pending.get(id(parent))
-                pending[id(parent)] = contribution if previous is None else previous + contribution
+                if parent.requires_grad:
+                    contribution = vjps[index](g, out, *arrays, **params)
+                    key = id(parent)
+                    previous = pending.get(key)
+                    pending[key] = contribution if previous is None else previous + contribution
+
+    def _gradient_order(self) -> list[Value]:
+        """The nodes a gradient reaches (those that require one), each after its parents; without recursion.
+
+        Like :meth:`topological_order`, but constants (a data batch, a target) are never visited.
+        """
+        order: list[Value] = []
+        visited: set[int] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            key = id(node)
+            if key in visited:  # marked when its parents are pushed, so that it lands after all of them
+                continue
+            visited.add(key)
+            stack.append((node, True))
+            for parent in node._parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+        return order
 
     def _accumulate(self, g: np.ndarray) -> None:
         # Never add in place: one array may be the gradient of several nodes (add's VJP passes g on
@@ -321,13 +346,57 @@ class Value:
         return apply(ops.transpose, self, axes=None)
 
 
-def _as_value(x: Any, primitive: Primitive, position: int, dtype: np.dtype) -> Value:
-    if isinstance(x, Value):
-        return x
-    argument = f"{primitive.name}(): operand {position + 1}"
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return Value(np.asarray(x, dtype=dtype), requires_grad=False)  # 2.0 * float32 stays float32
-    return Value(as_float_array(x, argument), requires_grad=False)
+class _GradMode(threading.local):
+    enabled = True  # per thread, as PyTorch's grad mode: a background job's no_grad leaves the kernel's thread alone
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are being recorded for a backward pass (False inside :class:`no_grad`)."""
+    return _grad_mode.enabled
+
+
+class no_grad:  # noqa: N801  (PyTorch's name)
+    """``with no_grad(): ...``: compute without recording a graph (heatmap grids, test losses, accuracy).
+
+    Results are constants (``requires_grad=False``, no parents): nothing is kept for a backward
+    pass, so evaluation costs only its NumPy work. Also usable as a decorator.
+    """
+
+    def __enter__(self) -> None:
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = False
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _grad_mode.enabled = self._previous
+
+    def __call__(self, function: Any) -> Any:
+        @functools.wraps(function)
+        def without_graph(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return function(*args, **kwargs)
+
+        return without_graph
+
+
+def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple[Value, ...]:
+    """Numbers and arrays among ``inputs`` as constant Values (a Python number takes the Values' dtype)."""
+    dtype = _FLOAT64
+    for x in inputs:
+        if isinstance(x, Value):
+            dtype = x.data.dtype
+            break
+    parents = []
+    for position, x in enumerate(inputs):
+        if isinstance(x, Value):
+            parents.append(x)
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            parents.append(Value(np.asarray(x, dtype=dtype), requires_grad=False))  # 2.0 * float32 stays float32
+        else:
+            parents.append(Value(as_float_array(x, f"{primitive.name}(): operand {position + 1}"), requires_grad=False))
+    return tuple(parents)
 
 
 def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
@@ -335,16 +404,16 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
 
     Inputs may be Values, numbers or NumPy arrays (the latter become constants). This is
     also how a new primitive is used: build a :class:`~bplab.ops.Primitive` and apply it.
+    Inside :class:`no_grad` nothing is recorded.
     """
     arity = primitive.arity
     if arity is not None and len(inputs) != arity:
         raise TypeError(f"{primitive.name}(): expected {arity} operand(s), got {len(inputs)}")
-    dtype = _FLOAT64
+    parents = inputs
     for x in inputs:
-        if isinstance(x, Value):
-            dtype = x.data.dtype
+        if not isinstance(x, Value):
+            parents = _constants_as_values(primitive, inputs)
             break
-    parents = tuple([x if isinstance(x, Value) else _as_value(x, primitive, i, dtype) for i, x in enumerate(inputs)])
     try:
         data = primitive.forward(*[p.data for p in parents], **params)
     except (ValueError, IndexError) as exc:
@@ -355,17 +424,23 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
             + f": {primitive.shape_rule} (NumPy said: {exc})"
         ) from None
     out = Value.__new__(Value)
-    out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+    out.data = data if data.__class__ is np.ndarray else np.asarray(data)
     out.name = None
-    out.requires_grad = False
-    for p in parents:
-        if p.requires_grad:
-            out.requires_grad = True
-            break
     out._grad = None
-    out._op = primitive
-    out._parents = parents
-    out._params = params
+    if _grad_mode.enabled:
+        out.requires_grad = False
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                break
+        out._op = primitive
+        out._parents = parents
+        out._params = params
+    else:
+        out.requires_grad = False
+        out._op = None
+        out._parents = ()
+        out._params = {}
     return out
 
 

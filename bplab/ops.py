@@ -89,10 +89,10 @@ class Primitive:
     shape_rule: str = BROADCAST_RULE
     symbol: str = ""
 
-    @property
-    def arity(self) -> int | None:
-        """How many inputs it takes (``None``: any number)."""
-        return None if isinstance(self.vjps, EveryInput) else len(self.vjps)
+    arity: int | None = field(init=False, repr=False, compare=False)  # how many inputs (None: any number)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arity", None if isinstance(self.vjps, EveryInput) else len(self.vjps))
 
     @property
     def label(self) -> str:
@@ -563,13 +563,15 @@ def _promote_for_matmul(a, b, g):
     return a, b, g, a_is_vector, b_is_vector
 
 
-def _matmul_vjp_a(g, out, a, b):
+def matmul_vjp_left(g: Array, out: Array, a: Array, b: Array) -> Array:
+    r"""$\bar A = \bar C B^\top$ for $C = A B$ (1-D operands and stacks as NumPy's matmul treats them)."""
     a2, b2, g2, a_is_vector, _ = _promote_for_matmul(a, b, g)
     grad = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
     return grad[0] if a_is_vector else grad
 
 
-def _matmul_vjp_b(g, out, a, b):
+def matmul_vjp_right(g: Array, out: Array, a: Array, b: Array) -> Array:
+    r"""$\bar B = A^\top \bar C$ for $C = A B$."""
     a2, b2, g2, _, b_is_vector = _promote_for_matmul(a, b, g)
     grad = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
     return grad[:, 0] if b_is_vector else grad
@@ -578,7 +580,7 @@ def _matmul_vjp_b(g, out, a, b):
 matmul = register(Primitive(
     name="matmul",
     forward=np.matmul,
-    vjps=(_matmul_vjp_a, _matmul_vjp_b),
+    vjps=(matmul_vjp_left, matmul_vjp_right),
     to_sympy=lambda a, b: as_objects(np.matmul(a, b)),
     formula=r"C = A B,\quad \bar A = \bar C B^\top,\ \bar B = A^\top \bar C",
     symbol="@",

@@ -22,7 +22,7 @@ import numpy as np
 
 from bplab import divergence, nn
 from bplab.divergence import blew_up
-from bplab.engine import Value
+from bplab.engine import Value, no_grad
 from bplab.nn.clip import total_norm
 from bplab.optim import Optimizer
 from bplab.validation import as_float_array, as_number_array, make_rng, whole_number
@@ -172,7 +172,8 @@ def fit(
                 break
             history.epochs = epoch + 1
             if score is not None:
-                history.accuracy.append(score(model(X).data, y))
+                with no_grad():  # only looked at: no graph to record
+                    history.accuracy.append(score(model(X).data, y))
             if any(callback(history) is True for callback in callbacks):
                 history.stopped_early = True
                 history.message = f"stopped by a callback after epoch {epoch + 1} (step {step})"

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 
 ERROR_COLOUR = "#B2182B"
@@ -173,6 +174,32 @@ class ValuesBox(TextBox):
 Control = Slider | Choice | Toggle | TextBox
 
 
+# ---------------------------------------------------------------------------- figures that survive the browser's round trip
+
+
+def _lists_inside(value: Any) -> Any:
+    """``value`` with every NumPy array inside it (at any depth) turned into a list."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: _lists_inside(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists_inside(item) for item in value]
+    return value
+
+
+def browser_safe(figure: go.Figure) -> go.Figure:
+    """``figure`` with plain lists where its traces held NumPy arrays.
+
+    The browser sends each trace's defaults back to the kernel, and plotly merges them by asking
+    ``not value`` of the trace's properties: a NumPy array there raises "the truth value of an
+    array is ambiguous" inside the kernel (in no cell: in JupyterLab's log console), and the
+    figure's Python side is left half-updated. Lists survive that round trip; the explorers'
+    arrays are small (a heatmap of a few thousand numbers), so the cost is a millisecond or two.
+    """
+    return go.Figure(data=[_lists_inside(trace.to_plotly_json()) for trace in figure.data], layout=figure.layout)
+
+
 # ---------------------------------------------------------------------------- the shell
 
 
@@ -248,7 +275,7 @@ class Explorer:
         """The interactive view: labelled controls, a status line, an error line and the figure."""
         import ipywidgets as widgets
 
-        self._figure_widget = go.FigureWidget(self.figure)
+        self._figure_widget = go.FigureWidget(browser_safe(self.figure))
         self._widgets = {
             name: control.make_widget(self.params[name], self.continuous_update)
             for name, control in self.controls.items()
@@ -319,6 +346,7 @@ class Explorer:
         same_traces = len(live.data) == len(figure.data) and all(
             a.type == b.type for a, b in zip(live.data, figure.data)
         )
+        figure = browser_safe(figure)
         if not same_traces:
             live.data = ()
             live.add_traces(list(figure.data))

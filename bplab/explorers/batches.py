@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from bplab import data, nn, optim, train
+from bplab.engine import no_grad
 from bplab.explorers.base import Explorer, Slider
 from bplab.plots import PALETTE, base_layout
 from bplab.validation import whole_number
@@ -83,6 +84,7 @@ def train_with_batch_size(X: np.ndarray, y: np.ndarray, batch_size: int, rate: f
     optimizer = optim.SGD(model.parameters(), lr=rate)
     loss_fn = nn.binary_cross_entropy_with_logits
 
+    @no_grad()
     def whole_set_loss() -> float:
         return float(loss_fn(model(X), y).data)
 

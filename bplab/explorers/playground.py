@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 
 from bplab import data, init, kernels, nn, optim, train
 from bplab.divergence import blew_up
-from bplab.engine import Value
+from bplab.engine import Value, no_grad
 from bplab.explorers.base import Choice, Explorer, Slider
 from bplab.validation import make_rng
 from bplab.plots import PALETTE, SEQUENCE, base_layout
@@ -174,9 +174,10 @@ class Playground(Explorer):
         self._run = run
         grid_x = np.linspace(-1.15, 1.15, GRID)
         points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(-1, 2)
-        logits = run.model(points).data
+        with no_grad():  # the grid is only looked at: no graph to record
+            logits = run.model(points).data
+            first_layer = run.model.layers[1](run.model.layers[0](points)).data
         probability = kernels.softmax(logits, axis=1).reshape(GRID, GRID, classes)
-        first_layer = run.model.layers[1](run.model.layers[0](points)).data
         neuron = min(p["neuron"], p["neurons"]) - 1
         return PlaygroundState(X_train, y_train, X_test, y_test, classes, run, grid_x, probability,
                                first_layer[:, neuron].reshape(GRID, GRID), neuron, dict(p))
@@ -205,7 +206,8 @@ class Playground(Explorer):
         """Loss and accuracy on both sets, each from one forward pass (NumPy only: no graph needed)."""
         for X, y, losses, accuracies in ((X_train, y_train, run.train_loss, run.train_accuracy),
                                          (X_test, y_test, run.test_loss, run.test_accuracy)):
-            logits = run.model(X).data
+            with no_grad():
+                logits = run.model(X).data
             losses.append(evaluate_loss(logits, y, loss))
             accuracies.append(float(np.mean(np.argmax(logits, axis=1) == y)))
 

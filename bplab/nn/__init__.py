@@ -33,7 +33,7 @@ from __future__ import annotations
 from bplab.engine import Value
 from bplab.nn.clip import clip_grad_norm_, clip_grad_value_, grad_norms, total_norm
 from bplab.nn.conv import AvgPool2d, Conv2d, MaxPool2d
-from bplab.nn.functional import log_softmax, relu, sigmoid, softmax, tanh
+from bplab.nn.functional import linear, linear_primitive, log_softmax, relu, sigmoid, softmax, tanh
 from bplab.nn.layers import ACTIVATIONS, MLP, Flatten, Identity, Linear, ReLU, Sigmoid, Softmax, Tanh
 from bplab.nn.losses import (
     bce_primitive,
@@ -53,7 +53,7 @@ __all__ = [
     # layers
     "Linear", "Sigmoid", "Tanh", "ReLU", "Identity", "Softmax", "Flatten", "MLP", "ACTIVATIONS",
     # functions
-    "softmax", "log_softmax", "sigmoid", "tanh", "relu",
+    "linear", "linear_primitive", "softmax", "log_softmax", "sigmoid", "tanh", "relu",
     # losses
     "mse_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy", "cross_entropy",
     "bce_with_logits_primitive", "bce_primitive", "cross_entropy_primitive",

@@ -7,11 +7,12 @@ from typing import Any
 __all__ = ["check_batch"]
 
 
-def check_batch(x: Any, operation: str, argument: str, ndim: int | None = None, layout: str = "",
+def check_batch(x: Any, operation: Any, argument: str, ndim: int | None = None, layout: str = "",
                 reshape_hint: str = "", item: str = "example") -> None:
     """Refuse ``x`` unless it has ``ndim`` axes (any number when ``None``) and a first axis of at least one ``item``.
 
-    The message names the operation and the argument, says ``layout`` (what was expected) and
+    ``operation`` is a name, or a module (its repr is made only for an error message, never on
+    the fast path). The message names the operation and the argument, says ``layout`` (what was expected) and
     the shape that came; for a single item (one axis short) it suggests ``reshape_hint``.
     """
     if ndim is not None and x.ndim != ndim:

@@ -5,10 +5,45 @@ A NumPy array passed in is a constant: no gradient is computed for it.
 
 from __future__ import annotations
 
-from bplab.engine import Value, as_value
-from bplab.nn.module import Tensor
+import numpy as np
 
-__all__ = ["softmax", "log_softmax", "sigmoid", "tanh", "relu"]
+from bplab.engine import Value, apply, as_operand, as_value
+from bplab.nn.module import Tensor
+from bplab.ops import Primitive, as_objects, matmul_vjp_left, matmul_vjp_right, register, unbroadcast
+
+__all__ = ["linear", "linear_primitive", "softmax", "log_softmax", "sigmoid", "tanh", "relu"]
+
+
+def _linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    out = x @ weight
+    out += bias  # in place: the product is a fresh array
+    return out
+
+
+linear_primitive = register(Primitive(
+    name="linear",
+    forward=_linear_forward,
+    vjps=(
+        lambda g, out, x, weight, bias: matmul_vjp_left(g, out, x, weight),
+        lambda g, out, x, weight, bias: matmul_vjp_right(g, out, x, weight),
+        lambda g, out, x, weight, bias: unbroadcast(g, bias.shape),
+    ),
+    to_sympy=lambda x, weight, bias: as_objects(np.matmul(x, weight) + bias),
+    formula=r"y = xW + b,\quad \bar x = \bar y W^\top,\ \bar W = x^\top \bar y,\ \bar b = \textstyle\sum_n \bar y_n",
+    shape_rule="x (N, in_features) @ weight (in_features, out_features) + bias (out_features,)",
+    symbol="xW+b",
+))
+
+
+def linear(x: Tensor, weight: Value, bias: Value | None = None) -> Value:
+    r"""$y = xW + b$ as one fused primitive (the same numbers as ``x @ weight + bias``, one node instead of two).
+
+    ``weight`` has shape ``(in_features, out_features)``: the layout the lessons teach (PyTorch's
+    ``F.linear`` takes the transpose). The lessons' graphs use ``x @ W + b``, op by op; the layers use this.
+    """
+    if bias is None:
+        return as_value(x, "x") @ weight
+    return apply(linear_primitive, as_operand(x, "x"), weight, bias)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Value:

@@ -64,9 +64,8 @@ class Linear(Module):
                 f"{self.in_features}), got {got}; the data has {shape[-1] if shape else 0} features per "
                 f"example, so build Linear({shape[-1] if shape else 1}, {self.out_features}) or fix the data"
             )
-        check_batch(x, repr(self), "x")
-        out = x @ self.weight
-        return out + self.bias if self.bias is not None else out
+        check_batch(x, self, "x")
+        return functional.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}" + ("" if self.bias is not None else ", bias=False")

@@ -341,6 +341,7 @@ class NotebookRun:
     code_cells: int = 0
     executed_cells: int = 0
     error_outputs: list[str] = field(default_factory=list)
+    kernel_errors: list[str] = field(default_factory=list)  # raised while the kernel handled a widget message
     sliders: list[SliderResult] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
@@ -357,6 +358,7 @@ class NotebookRun:
     def problems(self, require_explorer: bool = False) -> list[str]:
         """Everything wrong with this run (empty when the notebook works in the browser)."""
         found = [f"error output: {text[:800]}" for text in self.error_outputs]
+        found += [f"kernel error while handling a widget message: {text[:800]}" for text in self.kernel_errors]
         if self.executed_cells < self.code_cells:
             found.append(f"only {self.executed_cells} of {self.code_cells} code cells ran")
         for slider in self.sliders:
@@ -434,6 +436,31 @@ _JS_ERRORS = """
     }
   }
   return [...new Set(errors)];
+}
+"""
+
+# Listens to the notebook kernel's iopub channel: an error raised while the kernel handles a widget
+# (comm) message lands in JupyterLab's log console, never in a cell, so the DOM cannot show it.
+_JS_LISTEN_KERNEL = """
+() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!kernel) return false;
+  window.__bplabKernelErrors = [];
+  kernel.iopubMessage.connect((_, message) => {
+    const parent = message.parent_header || {};
+    const type = message.header.msg_type;
+    if (parent.msg_type !== 'comm_msg') return;
+    const content = message.content || {};
+    if (type === 'error') {
+      const trace = (content.traceback || []).join('\\n').replace(/\\u001b\\[[0-9;]*m/g, '');
+      window.__bplabKernelErrors.push(`${content.ename}: ${content.evalue}\\n${trace.slice(-1500)}`);
+    } else if (type === 'stream' && content.name === 'stderr'
+               && /Traceback|Exception in comm_msg|Error:/.test(content.text || '')) {
+      window.__bplabKernelErrors.push(content.text);
+    }
+  });
+  return true;
 }
 """
 
@@ -519,6 +546,8 @@ def run_notebook(
         if not _wait(kernel_idle, timeout=90):
             raise AssertionError(f"the kernel of {relative} never became idle:\n{server.log_tail()}")
         run.seconds_to_kernel_idle = time.monotonic() - started
+        if not page.evaluate(_JS_LISTEN_KERNEL):
+            raise AssertionError(f"could not listen to the kernel of {relative}: JupyterLab's app is not exposed")
 
         started = time.monotonic()
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
@@ -575,6 +604,8 @@ def run_notebook(
                 times = page.evaluate("() => window.__bplabWatch")
                 result.latencies_ms.append(round(times["t1"] - times["t0"], 1))
         run.error_outputs = page.evaluate(_JS_ERRORS)  # a slider callback may have failed
+        page.wait_for_timeout(500)  # a late error from the last press
+        run.kernel_errors = list(dict.fromkeys(page.evaluate("() => window.__bplabKernelErrors || []")))
 
         explorer = page.locator(".jp-Notebook .jp-Cell", has=page.locator(".js-plotly-plot")).filter(
             has=page.locator(".widget-slider")

@@ -37,6 +37,20 @@ BROKEN = [
 ]
 
 
+# A widget callback that fails: the kernel publishes the error for the widget message, in no cell.
+COMM_ERROR = [
+    "import ipywidgets as widgets\nimport plotly.graph_objects as go",
+    (
+        "slider = widgets.IntSlider(value=1, min=0, max=10, description='fails when moved')\n"
+        "figure = go.FigureWidget(data=[go.Bar(y=[1, 2, 3])], layout=dict(height=250))\n"
+        "def fail(change):\n"
+        "    raise ValueError('planted failure in a widget callback')\n"
+        "slider.observe(fail, names='value')\n"
+        "widgets.VBox([slider, figure])"
+    ),
+]
+
+
 def write_notebook(path: Path, sources: list[str]) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
@@ -65,6 +79,14 @@ def test_harness_on_a_working_and_a_broken_notebook(tmp_path: Path, chromium, la
     assert any("ZeroDivisionError" in problem for problem in problems)
     assert any("the plot did not change" in problem for problem in problems)
     assert any("code cells ran" in problem for problem in problems)
+
+    write_notebook(root / "comm_error.ipynb", COMM_ERROR)
+    failing = run_notebook(chromium, server, "comm_error.ipynb", artifacts, "harness-selftest-comm-error", presses=1,
+                           change_timeout=3)
+    problems = failing.problems(require_explorer=True)
+    print(failing.summary(), *problems, sep="\n  ")
+    assert failing.error_outputs == []  # no cell shows it: only the kernel's iopub messages do
+    assert any("kernel error while handling a widget message" in p and "planted failure" in p for p in problems)
 
 
 def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

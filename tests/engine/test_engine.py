@@ -218,3 +218,51 @@ def test_power_exponent_gradient_at_base_zero_is_zero_not_nan():
 def test_a_value_has_no_truth_value():
     with pytest.raises(TypeError, match=r"no truth value.*value\.item\(\) > 0"):
         bool(Value(0.5))
+
+
+def test_no_grad_records_nothing_and_restores_the_mode():
+    from bplab import no_grad
+    from bplab.engine import is_grad_enabled
+
+    w = Value(np.array([0.5, -1.0]), name="w")
+    with no_grad():
+        assert not is_grad_enabled()
+        y = (w * 3.0).tanh().sum()
+    assert is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf and y.parents == ()
+    assert y.item() == pytest.approx(float(np.tanh(w.data * 3.0).sum()))
+    graph = (w * 3.0).tanh().sum()
+    assert graph.requires_grad and not graph.is_leaf  # recording is back on
+
+    @no_grad()
+    def evaluate(v):
+        return v * v
+
+    assert evaluate(w).is_leaf and is_grad_enabled()
+    with pytest.raises(RuntimeError):
+        with no_grad():
+            raise RuntimeError("inside")
+    assert is_grad_enabled()  # restored after an error too
+
+
+def test_no_grad_is_per_thread():
+    import threading
+
+    from bplab import no_grad
+
+    w = Value(2.0, name="w")
+    seen = {}
+    with no_grad():
+        worker = threading.Thread(target=lambda: seen.setdefault("recorded", not (w * w).is_leaf))
+        worker.start()
+        worker.join()
+    assert seen["recorded"] is True  # another thread's mode was untouched
+
+
+def test_backward_skips_constants_but_reaches_every_shared_use():
+    x = Value(np.array([1.0, 2.0]), name="x")
+    data = np.array([3.0, 4.0])  # a constant: no gradient is computed for it
+    out = (x * data + x.logsumexp() - x).sum()  # x reached three ways, one of them after a reduction
+    out.backward()
+    softmax = np.exp(x.data) / np.exp(x.data).sum()
+    assert np.allclose(x.grad, data + 2 * softmax - 1.0)

@@ -113,3 +113,32 @@ def test_welcome_explorer_shows_backprops_slope():
     assert explorer.state.slope == pytest.approx(-1.5) and "bigger" in explorer.status
     tangent = explorer.figure.data[1]
     assert (tangent.y[1] - tangent.y[0]) / (tangent.x[1] - tangent.x[0]) == pytest.approx(-1.5)
+
+
+def test_browser_safe_figures_hold_no_numpy_array_and_the_same_numbers():
+    """NumPy arrays in a trace break plotly's merge of the browser's defaults inside the kernel: lists only."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from bplab.explorers.base import browser_safe
+
+    z = np.arange(6.0).reshape(2, 3)
+    figure = go.Figure([go.Heatmap(z=z, x=np.array([0.0, 1.0, 2.0])),
+                        go.Scatter(x=np.arange(3.0), y=np.ones(3), mode="markers",
+                                   marker=dict(color=np.array([0.1, 0.5, 0.9]), line=dict(width=np.array([1.0, 2.0, 3.0]))))])
+    safe = browser_safe(figure)
+
+    def arrays_in(value):
+        if isinstance(value, np.ndarray):
+            return 1
+        if isinstance(value, dict):
+            return sum(arrays_in(v) for v in value.values())
+        if isinstance(value, (list, tuple)):
+            return sum(arrays_in(v) for v in value)
+        return 0
+
+    assert arrays_in([trace.to_plotly_json() for trace in figure.data]) > 0  # the test's figure has arrays to remove
+    assert arrays_in([trace.to_plotly_json() for trace in safe.data]) == 0
+    assert [list(row) for row in safe.data[0].z] == z.tolist()
+    assert list(safe.data[1].marker.color) == [0.1, 0.5, 0.9] and list(safe.data[1].marker.line.width) == [1.0, 2.0, 3.0]
+    assert safe.layout == figure.layout
