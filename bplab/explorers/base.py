@@ -36,10 +36,12 @@ browser console, and the last good picture stays.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import math
+import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -210,9 +212,11 @@ class Explorer:
     controls: ClassVar[dict[str, Control]] = {}
     defaults: ClassVar[dict[str, Any]] = {}
     continuous_update: ClassVar[bool] = True  # False where one update costs more than ~50 ms
-    #: Buttons: method name -> label. Each method takes no argument and calls ``self.update``
-    #: (possibly several times, to show progress); the widget redraws after each of those calls.
+    #: Buttons: method name -> label. Each method takes no argument and calls :meth:`request`
+    #: (in the widget a background job, elsewhere :meth:`update`).
     actions: ClassVar[dict[str, str]] = {}
+    #: The shortest time between two redraws while a job runs (seconds; design.md: at least every 0.25 s).
+    redraw_interval: ClassVar[float] = 0.2
 
     def __init__(self, **settings: Any) -> None:
         self.params: dict[str, Any] = {}
@@ -226,7 +230,35 @@ class Explorer:
 
     # ------------------------------------------------------------------ to write in a subclass
     def compute(self, **params: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define compute(**params)")
+        """The state for ``params``; an explorer with long work writes :meth:`compute_steps` instead."""
+        frame = None
+        for frame in self.compute_steps(**params):
+            pass
+        if frame is None:
+            raise NotImplementedError(f"{type(self).__name__} must define compute(**params) or compute_steps(**params)")
+        return frame()
+
+    def compute_steps(self, **params: Any) -> Iterator[Callable[[], Any]]:
+        """The work of :meth:`compute` cut into pieces of about one frame (tens of milliseconds).
+
+        Yields *frames*: functions of no argument that build the state reached so far (called
+        only when that state is drawn, so a frame costs nothing when it is skipped). The last
+        frame is the finished state. In the widget, the pieces run as a background job between
+        which the kernel answers the controls; the first frame is drawn at once, then one at
+        least every :attr:`redraw_interval`. The default is one piece: the whole :meth:`compute`.
+        """
+        if type(self).compute is Explorer.compute:
+            raise NotImplementedError(f"{type(self).__name__} must define compute(**params) or compute_steps(**params)")
+        yield lambda: type(self).compute(self, **params)
+
+    def progress(self, state: Any) -> str:
+        """While a job runs: how far it is, e.g. ``"epoch 340 of 1,000"`` (default: nothing)."""
+        return ""
+
+    def reached(self, state: Any) -> dict[str, Any]:
+        """The settings that describe a partly computed ``state`` (when the learner stops a job the
+        controls move there, e.g. ``{"epochs": 340}``); default none."""
+        return {}
 
     def draw(self, state: Any) -> go.Figure:
         raise NotImplementedError(f"{type(self).__name__} must define draw(state)")
@@ -259,16 +291,32 @@ class Explorer:
     def update(self, **changes: Any) -> go.Figure:
         """Recompute with ``changes`` applied to the current settings; return the new figure."""
         params = self._checked(changes)
-        state = self.compute(**params)
+        return self._show(params, self.compute(**params))
+
+    def request(self, **changes: Any) -> None:
+        """Ask for ``changes``: in a live widget inside a running kernel, as a background job (the
+        newest request cancels the one before); elsewhere (tests, scripts, nbval) at once, by :meth:`update`."""
+        if self._start_job is None:
+            self.update(**changes)
+        else:
+            self._start_job(changes)
+
+    def _show(self, params: dict[str, Any], state: Any, progress: str = "") -> go.Figure:
+        """Make ``state`` (computed for ``params``) the current one: draw it, describe it, redraw the widget."""
+        params = dict(params)
         for name, high in self.slider_limits(state).items():  # e.g. no step beyond the graph's last one
             params[name] = min(params[name], high)
         figure = self.draw(state)
-        self.params, self.state, self.figure, self.status = params, state, figure, self.describe(state)
+        status = self.describe(state)
+        if progress:
+            status = f"<b>Working: {html.escape(progress)}</b> (the picture follows; move any control to start over).<br>{status}"
+        self.params, self.state, self.figure, self.status = params, state, figure, status
         if self._on_update is not None:
             self._on_update()
         return figure
 
     _on_update: Any = None  # set by the widget: redraw after every update, also those an action makes
+    _start_job: Any = None  # set by the widget: run a change as a background job
 
     # ------------------------------------------------------------------ the widget shell
     def widget(self):
@@ -286,7 +334,7 @@ class Explorer:
 
         syncing = [False]  # True while the widget copies settings back into its controls
 
-        def redraw() -> None:
+        def redraw_controls() -> None:
             syncing[0] = True  # lowering a max can clamp a value: that must not start another update
             try:
                 for limited, high in self.slider_limits(self.state).items():
@@ -296,6 +344,9 @@ class Explorer:
                         control_widget.value = self.params[name]
             finally:
                 syncing[0] = False
+
+        def redraw() -> None:
+            redraw_controls()
             self._push(self.figure)
             status.value = self._status_html()
             error.value = ""
@@ -306,13 +357,68 @@ class Explorer:
                 f"{html.escape(str(exc))}</div><div>The picture shows the last setting that worked.</div>"
             )
 
+        stop = widgets.Button(description="stop", button_style="warning", tooltip="stop the computation; keep the picture",
+                              layout=widgets.Layout(width="auto", display="none"))
+        jobs: dict[str, Any] = {"task": None}
+        self._jobs, self._stop_button = jobs, stop  # for tests: the running job's task, the stop button
+
+        def running(on: bool) -> None:
+            stop.layout.display = "" if on else "none"
+
+        def cancel() -> None:
+            task = jobs["task"]
+            if task is not None and not task.done():
+                task.cancel()
+            jobs["task"] = None
+            running(False)
+
+        async def job(params: dict[str, Any]) -> None:
+            """The pieces of the computation, yielding to the kernel between them."""
+            try:
+                last_drawn, frame, drawn, state = 0.0, None, None, None
+                for frame in self.compute_steps(**params):
+                    if drawn is None or time.monotonic() - last_drawn >= self.redraw_interval:  # the first frame at once
+                        drawn, state = frame, frame()
+                        self._show(params, state, progress=self.progress(state))
+                        last_drawn = time.monotonic()
+                    await asyncio.sleep(0)  # new control events are answered here
+                if frame is not None and frame is not drawn:
+                    self._show(params, frame())
+                elif frame is not None and self.progress(state):  # drawn already: only the status changes
+                    self.status = self.describe(state)
+                    status.value = self._status_html()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # shown in the explorer, like any update's error
+                show_error(exc)
+            finally:
+                if jobs["task"] is asyncio.current_task():
+                    jobs["task"] = None
+                    running(False)
+
+        def start_job(changes: dict[str, Any]) -> None:
+            """Run ``changes`` as a background job: the newest change cancels the one running."""
+            cancel()
+            try:
+                params = self._checked(changes)
+            except Exception as exc:
+                show_error(exc)
+                return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop (a script driving the widget): at once
+                try:
+                    self._show(params, self.compute(**params))
+                except Exception as exc:
+                    show_error(exc)
+                return
+            running(True)
+            jobs["task"] = loop.create_task(job(params))
+
         def on_change(name: str, change: dict) -> None:
             if syncing[0]:
                 return
-            try:
-                self.update(**{name: change["new"]})
-            except Exception as exc:
-                show_error(exc)
+            start_job({name: change["new"]})
 
         def on_click(method: str) -> None:
             try:
@@ -320,12 +426,22 @@ class Explorer:
             except Exception as exc:
                 show_error(exc)
 
+        def on_stop(_button: Any) -> None:
+            cancel()
+            if self.state is not None:
+                self.params.update(self.reached(self.state))  # the controls show where it stopped
+                self.status = self.describe(self.state)
+                redraw_controls()
+            status.value = self._status_html().replace("<div style='font-size:14px'>", "<div style='font-size:14px'><b>Stopped.</b> ", 1)
+
+        stop.on_click(on_stop)
         self._on_update = redraw
+        self._start_job = start_job
         for limited, high in self.slider_limits(self.state).items():
             self._widgets[limited].max = high
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
-        buttons = []
+        buttons = [stop]
         for method, label in self.actions.items():
             button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
             button.on_click(lambda _button, method=method: on_click(method))

@@ -13,8 +13,9 @@ continues the current run and gives exactly what training from scratch for as ma
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import plotly.graph_objects as go
@@ -33,7 +34,6 @@ INITS = ("xavier_uniform", "kaiming_uniform", "normal", "ones", "zeros")
 BATCHES = ("full batch", "1", "10", "50")
 POINTS = 200
 GRID = 50
-CHUNK = 25  # epochs per redraw while "train more" runs
 BLOWUP = 100.0  # a training loss this many times the first one counts as divergence
 
 MAX_HIDDEN_LAYERS = 4
@@ -127,16 +127,14 @@ class Playground(Explorer):
 
     # ------------------------------------------------------------------ actions (buttons)
     def train_more(self, epochs: int = 100) -> None:
-        """Train ``epochs`` more, redrawing every CHUNK epochs so the learner sees progress."""
-        target = min(self.params["epochs"] + epochs, int(self.controls["epochs"].high))
-        while self.params["epochs"] < target and not (self._run and self._run.diverged):
-            self.update(epochs=min(self.params["epochs"] + CHUNK, target))
+        """Train ``epochs`` more (in the widget a background job that redraws as it goes)."""
+        self.request(epochs=min(self.params["epochs"] + epochs, int(self.controls["epochs"].high)))
 
     def step(self) -> None:
-        self.update(epochs=min(self.params["epochs"] + 1, int(self.controls["epochs"].high)))
+        self.request(epochs=min(self.params["epochs"] + 1, int(self.controls["epochs"].high)))
 
     def reset(self) -> None:
-        self.update(epochs=0)
+        self.request(epochs=0)
 
     # ------------------------------------------------------------------ the pure part
     def _new_run(self, p: dict, classes: int, key: tuple) -> Run:
@@ -160,7 +158,8 @@ class Playground(Explorer):
         eye = np.eye(classes)
         return lambda outputs, target: nn.mse_loss(outputs, eye[np.asarray(target, dtype=int)])
 
-    def compute(self, **p: Any) -> PlaygroundState:
+    def compute_steps(self, **p: Any) -> Iterator[Callable[[], PlaygroundState]]:
+        """The run so far at once (the first frame), then one epoch per piece until ``epochs``."""
         X, y = make_dataset(p["dataset"], p["noise"], p["seed"])
         X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=p["test_fraction"], seed=p["seed"])
         classes = int(y.max()) + 1
@@ -170,8 +169,28 @@ class Playground(Explorer):
         if run is None or run.key != key or run.epochs > p["epochs"]:
             run = self._new_run(p, classes, key)
             self._record(run, p["loss"], X_train, y_train, X_test, y_test)
-        self._continue(run, p, X_train, y_train, X_test, y_test, classes)
-        self._run = run
+        self._run = run  # a stopped job leaves the run where it got to; the next one continues it
+
+        def frame() -> PlaygroundState:
+            return self._state(run, p, X_train, y_train, X_test, y_test, classes)
+
+        yield frame
+        loss_fn = self._loss_fn(p["loss"], classes)
+        batch = None if p["batch"] == "full batch" else int(p["batch"])
+        while run.epochs < p["epochs"] and not run.diverged:
+            self._train_epoch(run, p, loss_fn, batch, X_train, y_train, X_test, y_test)
+            yield frame
+
+    def progress(self, state: PlaygroundState) -> str:
+        target = state.params["epochs"]
+        if state.run.epochs >= target or state.run.diverged:
+            return ""
+        return f"epoch {state.run.epochs:,} of {target:,}"
+
+    def reached(self, state: PlaygroundState) -> dict[str, Any]:
+        return {"epochs": state.run.epochs}
+
+    def _state(self, run: Run, p: dict, X_train, y_train, X_test, y_test, classes: int) -> PlaygroundState:
         grid_x = np.linspace(-1.15, 1.15, GRID)
         points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(-1, 2)
         with no_grad():  # the grid is only looked at: no graph to record
@@ -182,24 +201,24 @@ class Playground(Explorer):
         return PlaygroundState(X_train, y_train, X_test, y_test, classes, run, grid_x, probability,
                                first_layer[:, neuron].reshape(GRID, GRID), neuron, dict(p))
 
-    def _continue(self, run: Run, p: dict, X_train, y_train, X_test, y_test, classes: int) -> None:
-        loss_fn = self._loss_fn(p["loss"], classes)
-        batch = None if p["batch"] == "full batch" else int(p["batch"])
-        while run.epochs < p["epochs"] and not run.diverged:
-            history = train.fit(run.model, loss_fn, run.optimizer, X_train, y_train, epochs=1, batch_size=batch,
-                                seed=p["seed"] * 100_003 + run.epochs, accuracy=None)
-            run.epochs += 1
-            if history.diverged:
-                run.diverged, run.message = True, history.message
-                break
-            norms = history.layer_grad_norms()
-            run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
-            self._record(run, p["loss"], X_train, y_train, X_test, y_test)
-            loss = run.train_loss[-1]
-            if blew_up(loss, run.train_loss[0], BLOWUP, floor=1e-12):
-                run.diverged = True
-                run.message = (f"diverged at epoch {run.epochs}: the training loss grew from {run.train_loss[0]:.3g} to "
-                               f"{loss:.3g}; the learning rate ({p['rate']:.3g}) is probably too large")
+    def _train_epoch(self, run: Run, p: dict, loss_fn, batch: int | None, X_train, y_train, X_test, y_test) -> None:
+        """One more epoch of ``run``, its losses and gradient norms recorded; a blow-up stops the run."""
+        # one mini-batch's loss says little (a single example's swings 100-fold): fit stops only on NaN or inf,
+        # and a blow-up is judged below on the whole training set, once per epoch
+        history = train.fit(run.model, loss_fn, run.optimizer, X_train, y_train, epochs=1, batch_size=batch,
+                            seed=p["seed"] * 100_003 + run.epochs, accuracy=None, blowup_factor=math.inf)
+        run.epochs += 1
+        if history.diverged:
+            run.diverged, run.message = True, history.message
+            return
+        norms = history.layer_grad_norms()
+        run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
+        self._record(run, p["loss"], X_train, y_train, X_test, y_test)
+        loss = run.train_loss[-1]
+        if blew_up(loss, run.train_loss[0], BLOWUP, floor=1e-12):
+            run.diverged = True
+            run.message = (f"diverged at epoch {run.epochs}: the training loss grew from {run.train_loss[0]:.3g} to "
+                           f"{loss:.3g}; the learning rate ({p['rate']:.3g}) is probably too large")
 
     @staticmethod
     def _record(run: Run, loss: str, X_train, y_train, X_test, y_test) -> None:

@@ -1,0 +1,123 @@
+"""The explorer shell's background jobs: the kernel answers controls while a long computation runs.
+
+These run the widget inside an asyncio event loop, as ipykernel does: a control change starts a
+job, whose pieces yield to the loop between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bplab.explorers.playground import Playground
+
+SLOW = dict(batch="1", epochs=0, hidden_layers=2, neurons=8)  # batch 1: each epoch is a real piece of work
+
+
+async def until_done(explorer, timeout: float = 60.0) -> None:
+    task = explorer._jobs["task"]
+    if task is not None:
+        await asyncio.wait_for(asyncio.shield(task), timeout)
+
+
+def test_a_long_change_runs_as_a_job_that_shows_its_first_frame_and_yields():
+    async def scenario():
+        playground = Playground(**SLOW)
+        playground.widget()
+        ticks = []
+
+        async def other_work():  # stands for the kernel answering other messages
+            while True:
+                ticks.append(playground.state.run.epochs)
+                await asyncio.sleep(0)
+
+        other = asyncio.get_running_loop().create_task(other_work())
+        playground._widgets["epochs"].value = 40
+        assert playground._jobs["task"] is not None and playground._stop_button.layout.display == ""
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        first = playground.state.run.epochs
+        assert first < 40 and "Working: epoch" in playground.status  # drawn before the job ends
+        await until_done(playground)
+        other.cancel()
+        assert playground.state.run.epochs == 40 and playground.params["epochs"] == 40
+        assert "Working" not in playground.status and playground._stop_button.layout.display == "none"
+        assert len(set(ticks)) > 10  # the loop ran other work between the epochs
+
+    asyncio.run(scenario())
+
+
+def test_the_newest_change_cancels_the_running_job():
+    async def scenario():
+        playground = Playground(**SLOW)
+        playground.widget()
+        playground._widgets["epochs"].value = 500
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        playground._widgets["epochs"].value = 10  # before the first job got far: it is cancelled
+        await until_done(playground)
+        assert playground.params["epochs"] == 10 and playground.state.run.epochs == 10
+        return playground
+
+    playground = asyncio.run(scenario())
+    assert playground._jobs["task"] is None
+
+
+def test_stop_keeps_the_picture_and_the_run_where_it_got_to():
+    async def scenario():
+        playground = Playground(**SLOW)
+        playground.widget()
+        playground._widgets["epochs"].value = 500
+        for _ in range(6):
+            await asyncio.sleep(0)
+        playground._stop_button.click()
+        await asyncio.sleep(0)
+        reached = playground._run.epochs
+        assert 0 < reached < 500 and playground._jobs["task"] is None
+        assert "Stopped." in playground._status_widget.value and "Working" not in playground._status_widget.value
+        assert playground.params["epochs"] == reached == playground._widgets["epochs"].value  # the slider shows it
+        playground._widgets["neuron"].value = 2  # a view change continues nothing and retrains nothing
+        await until_done(playground)
+        assert playground._run.epochs == reached
+
+    asyncio.run(scenario())
+
+
+def test_an_error_inside_a_job_is_shown_in_the_explorer():
+    async def scenario():
+        playground = Playground(**SLOW)
+        playground.widget()
+
+        def broken_state(*args, **kwargs):
+            raise RuntimeError("a planted failure while drawing a frame")
+
+        playground._state = broken_state
+        playground._widgets["epochs"].value = 5
+        await until_done(playground)
+        assert "a planted failure while drawing a frame" in playground._error_widget.value
+        assert playground._stop_button.layout.display == "none"
+
+    asyncio.run(scenario())
+
+
+def test_buttons_request_jobs_in_the_widget_and_update_at_once_elsewhere():
+    playground = Playground(**SLOW)
+    playground.train_more(3)  # no widget: at once
+    assert playground.params["epochs"] == 3 and playground._run.epochs == 3
+
+    async def scenario():
+        playground.widget()
+        playground.train_more(5)
+        assert playground._jobs["task"] is not None
+        await until_done(playground)
+        assert playground.params["epochs"] == 8 and playground._run.epochs == 8
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("epochs", [0, 7])
+def test_update_is_still_synchronous_and_complete(epochs):
+    playground = Playground(**SLOW)
+    playground.update(epochs=epochs)
+    assert playground.state.run.epochs == epochs and "Working" not in playground.status
