@@ -47,6 +47,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 ERROR_COLOUR = "#B2182B"
+WORK_SLICE = 0.03  # seconds of a job's work between two pauses in which the kernel answers the controls
+YIELD_PAUSE = 0.005  # seconds of each pause
 
 
 # ---------------------------------------------------------------------------- controls
@@ -190,6 +192,11 @@ def _lists_inside(value: Any) -> Any:
     return value
 
 
+def browser_safe_traces(figure: go.Figure) -> list[dict[str, Any]]:
+    """The traces of ``figure`` as plain dicts and lists, ready for a FigureWidget (see :func:`browser_safe`)."""
+    return [_lists_inside(trace.to_plotly_json()) for trace in figure.data]
+
+
 def browser_safe(figure: go.Figure) -> go.Figure:
     """``figure`` with plain lists where its traces held NumPy arrays.
 
@@ -199,7 +206,7 @@ def browser_safe(figure: go.Figure) -> go.Figure:
     figure's Python side is left half-updated. Lists survive that round trip; the explorers'
     arrays are small (a heatmap of a few thousand numbers), so the cost is a millisecond or two.
     """
-    return go.Figure(data=[_lists_inside(trace.to_plotly_json()) for trace in figure.data], layout=figure.layout)
+    return go.Figure(data=browser_safe_traces(figure), layout=figure.layout)
 
 
 # ---------------------------------------------------------------------------- the shell
@@ -323,7 +330,7 @@ class Explorer:
         """The interactive view: labelled controls, a status line, an error line and the figure."""
         import ipywidgets as widgets
 
-        self._figure_widget = go.FigureWidget(browser_safe(self.figure))
+        self._figure_widget = go.FigureWidget(data=browser_safe_traces(self.figure), layout=self.figure.layout)
         self._widgets = {
             name: control.make_widget(self.params[name], self.continuous_update)
             for name, control in self.controls.items()
@@ -376,12 +383,17 @@ class Explorer:
             """The pieces of the computation, yielding to the kernel between them."""
             try:
                 last_drawn, frame, drawn, state = 0.0, None, None, None
+                slice_started = time.monotonic()
                 for frame in self.compute_steps(**params):
                     if drawn is None or time.monotonic() - last_drawn >= self.redraw_interval:  # the first frame at once
                         drawn, state = frame, frame()
                         self._show(params, state, progress=self.progress(state))
                         last_drawn = time.monotonic()
-                    await asyncio.sleep(0)  # new control events are answered here
+                    if time.monotonic() - slice_started >= WORK_SLICE:
+                        # a real pause, not sleep(0): ipykernel 7 reads the next control message only when its
+                        # loop waits (measured: sleep(0) let a message wait ~200 ms behind 50 ms pieces, 5 ms ~25 ms)
+                        await asyncio.sleep(YIELD_PAUSE)
+                        slice_started = time.monotonic()
                 if frame is not None and frame is not drawn:
                     self._show(params, frame())
                 elif frame is not None and self.progress(state):  # drawn already: only the status changes
@@ -462,14 +474,13 @@ class Explorer:
         same_traces = len(live.data) == len(figure.data) and all(
             a.type == b.type for a, b in zip(live.data, figure.data)
         )
-        figure = browser_safe(figure)
+        traces = browser_safe_traces(figure)
         if not same_traces:
             live.data = ()
-            live.add_traces(list(figure.data))
+            live.add_traces(traces)
         with live.batch_update():
             if same_traces:
-                for old, new in zip(live.data, figure.data):
-                    properties = new.to_plotly_json()
+                for old, properties in zip(live.data, traces):
                     properties.pop("type", None)
                     properties.pop("uid", None)
                     old.update(properties, overwrite=True)

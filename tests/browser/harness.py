@@ -514,6 +514,58 @@ def _accept_dialogs(page: Any) -> None:
             pass
 
 
+def open_and_run(page: Any, server: LabServer, relative: str, run: NotebookRun, run_timeout: float = 300.0) -> None:
+    """Open ``relative`` in ``page``, listen to its kernel, run all cells and wait until the widgets have rendered."""
+    page.on("console", lambda message: message.type == "error" and run.console_errors.append(message.text))
+    page.on("pageerror", lambda error: run.console_errors.append(f"uncaught: {error}"))
+    started = time.monotonic()
+    page.goto(server.notebook_url(relative), wait_until="domcontentloaded", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+    def kernel_idle() -> bool:
+        _accept_dialogs(page)
+        return "idle" in server.kernel_states(relative)
+
+    if not _wait(kernel_idle, timeout=90):
+        raise AssertionError(f"the kernel of {relative} never became idle:\n{server.log_tail()}")
+    run.seconds_to_kernel_idle = time.monotonic() - started
+    if not page.evaluate(_JS_LISTEN_KERNEL):
+        raise AssertionError(f"could not listen to the kernel of {relative}: JupyterLab's app is not exposed")
+
+    started = time.monotonic()
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-InputPrompt')].some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))",
+        timeout=30_000,
+    )
+
+    def finished() -> bool:
+        state = page.evaluate(_JS_CELL_STATE)
+        run.code_cells, run.executed_cells = state["nonEmpty"], state["executed"]
+        if state["pending"]:
+            return False
+        if state["executed"] >= state["nonEmpty"] or page.evaluate(_JS_ERRORS):
+            return "idle" in server.kernel_states(relative)
+        return False
+
+    if not _wait(finished, timeout=run_timeout, interval=0.3):
+        run.notes.append(f"run-all did not finish within {run_timeout:.0f} s")
+    run.seconds_to_run_all = time.monotonic() - started
+
+    # Widgets render after their cell ran: wait until the count of plots and sliders settles.
+    counts: list[tuple[int, int]] = []
+
+    def settled() -> bool:
+        counts.append(
+            (page.locator(".jp-Notebook .js-plotly-plot").count(), page.locator(".jp-Notebook .widget-slider").count())
+        )
+        return len(counts) >= 4 and len(set(counts[-4:])) == 1
+
+    _wait(settled, timeout=30, interval=0.5)
+    run.error_outputs = page.evaluate(_JS_ERRORS)
+
+
 def run_notebook(
     chromium: Chromium,
     server: LabServer,
@@ -532,56 +584,8 @@ def run_notebook(
     artifacts.mkdir(parents=True, exist_ok=True)
     run = NotebookRun(notebook=relative)
     page = chromium.context.new_page()
-    page.on("console", lambda message: message.type == "error" and run.console_errors.append(message.text))
-    page.on("pageerror", lambda error: run.console_errors.append(f"uncaught: {error}"))
     try:
-        started = time.monotonic()
-        page.goto(server.notebook_url(relative), wait_until="domcontentloaded", timeout=60_000)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-
-        def kernel_idle() -> bool:
-            _accept_dialogs(page)
-            return "idle" in server.kernel_states(relative)
-
-        if not _wait(kernel_idle, timeout=90):
-            raise AssertionError(f"the kernel of {relative} never became idle:\n{server.log_tail()}")
-        run.seconds_to_kernel_idle = time.monotonic() - started
-        if not page.evaluate(_JS_LISTEN_KERNEL):
-            raise AssertionError(f"could not listen to the kernel of {relative}: JupyterLab's app is not exposed")
-
-        started = time.monotonic()
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-InputPrompt')].some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))",
-            timeout=30_000,
-        )
-
-        def finished() -> bool:
-            state = page.evaluate(_JS_CELL_STATE)
-            run.code_cells, run.executed_cells = state["nonEmpty"], state["executed"]
-            if state["pending"]:
-                return False
-            if state["executed"] >= state["nonEmpty"] or page.evaluate(_JS_ERRORS):
-                return "idle" in server.kernel_states(relative)
-            return False
-
-        if not _wait(finished, timeout=run_timeout, interval=0.3):
-            run.notes.append(f"run-all did not finish within {run_timeout:.0f} s")
-        run.seconds_to_run_all = time.monotonic() - started
-
-        # Widgets render after their cell ran: wait until the count of plots and sliders settles.
-        counts: list[tuple[int, int]] = []
-
-        def settled() -> bool:
-            counts.append(
-                (page.locator(".jp-Notebook .js-plotly-plot").count(), page.locator(".jp-Notebook .widget-slider").count())
-            )
-            return len(counts) >= 4 and len(set(counts[-4:])) == 1
-
-        _wait(settled, timeout=30, interval=0.5)
-        run.error_outputs = page.evaluate(_JS_ERRORS)
-
+        open_and_run(page, server, relative, run, run_timeout)
         for info in page.evaluate(_JS_SLIDERS):
             result = SliderResult(index=info["index"], label=info["label"], has_plot=info["plots"] > 0)
             run.sliders.append(result)

@@ -1,0 +1,76 @@
+"""The kernel never freezes: a control moved while the playground trains 1,000 epochs at batch size 1
+changes the picture within 3x the time a trivial change takes, measured in the same browser run."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from harness import NotebookRun, open_and_run
+from test_harness import write_notebook
+
+NOTEBOOK = [
+    "from bplab.explorers.playground import Playground\n\nPlayground(batch='1', epochs=0, rate=0.03)",
+]
+NEURON = "neuron to map (1st hidden layer)"
+
+
+def slider(page, label: str):
+    return page.locator(".jp-Notebook .widget-slider").filter(has_text=label).first
+
+
+def neuron_shown(page, k: int) -> str:
+    return ("() => [...document.querySelectorAll('.js-plotly-plot')]"
+            f".some(p => JSON.stringify(p.layout || {{}}).includes('Neuron {k} of'))")
+
+
+def move_neuron(page, k: int, timeout_s: float = 30.0) -> float:
+    """Press the neuron slider's arrow to neuron ``k``; milliseconds until the plot shows that neuron."""
+    handle = slider(page, NEURON).locator(".noUi-handle").first
+    handle.focus()
+    current = int(float(handle.get_attribute("aria-valuenow")))
+    started = time.monotonic()
+    handle.press("ArrowRight" if k > current else "ArrowLeft")
+    page.wait_for_function(neuron_shown(page, k), polling="raf", timeout=timeout_s * 1000)
+    return (time.monotonic() - started) * 1000
+
+
+def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, lab_server, artifacts: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    write_notebook(root / "responsive.ipynb", NOTEBOOK)
+    server = lab_server(root)
+    run = NotebookRun(notebook="responsive.ipynb")
+    page = chromium.context.new_page()
+    try:
+        open_and_run(page, server, "responsive.ipynb", run)
+        assert not run.error_outputs, run.error_outputs
+        slider(page, NEURON).scroll_into_view_if_needed()
+
+        trivial = [move_neuron(page, k) for k in (2, 3, 2, 3)]  # nothing trains: a view change
+
+        epochs = slider(page, "epochs").locator(".noUi-handle").first
+        epochs.focus()
+        epochs.press("End")  # to the last epoch, 1,000
+        page.wait_for_function("() => document.body.innerText.includes('Working: epoch')", timeout=30_000)
+
+        during = []
+        for k in (2, 3, 2, 3):
+            during.append(move_neuron(page, k))
+            assert "Working: epoch" in page.locator(".jp-Notebook").inner_text(), "the run ended before the control moved"
+        page.locator(".jp-Notebook button", has_text="stop").first.click()
+        page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=10_000)
+        for _ in range(8):
+            page.wait_for_timeout(200)
+            after_stop = page.locator(".jp-Notebook").inner_text()
+            print("AFTER STOP:", [line[:60] for line in after_stop.splitlines() if "poch" in line or "Stopped" in line or "Working" in line ][:12])
+        page.screenshot(path=str(artifacts / "responsive-playground.png"), full_page=True)
+        run.kernel_errors = page.evaluate("() => window.__bplabKernelErrors || []")
+    finally:
+        page.close()
+    ratio = statistics.median(during) / statistics.median(trivial)
+    print(f"responsiveness: trivial change median {statistics.median(trivial):.0f} ms {trivial}; during a 1,000-epoch "
+          f"batch-1 run {statistics.median(during):.0f} ms {during}; ratio {ratio:.2f} (limit 3)")
+    assert not run.kernel_errors, run.kernel_errors
+    assert ratio <= 3.0
