@@ -6,12 +6,21 @@ values of its first control; medians over repeats, one BLAS thread. A reference 
 the same run, the cost of building one empty plotly figure, is printed as a unit: an update
 that costs N of them is N figure-constructions' worth of work.
 
+Also, for each row, what the widget does with the same change (the shell's background job):
+the *first frame* (the first piece of work, drawn and described: what the learner sees first)
+and the *longest block* (the longest stretch in which the kernel could not answer a control: one
+piece of work, or one piece plus a redraw, whichever is longer). And the import chain of the
+first explorer a lesson shows (``python -X importtime``), heaviest packages first.
+
 Run: ``python bench/explorers.py``.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
+import subprocess
+import sys
 import time
 
 import plotly.graph_objects as go
@@ -76,6 +85,42 @@ def median_update(explorer: Explorer, repeats: int = 25, only: str | None = None
     return statistics.median(samples)
 
 
+def job_profile(explorer: Explorer, only: str | None = None) -> tuple[float, float, int]:
+    """(first frame, longest block, pieces) in seconds, for one change run the way the widget's job runs it."""
+    first, second = two_settings(explorer, only)
+    explorer.update(**first)
+    params = explorer._checked(second)
+    started = time.perf_counter()
+    first_frame = longest = 0.0
+    pieces = 0
+    last_drawn = -1.0
+    piece_started = started
+    for frame in explorer.compute_steps(**params):
+        if last_drawn < 0 or time.perf_counter() - last_drawn >= explorer.redraw_interval:
+            state = frame()
+            explorer.draw(state)
+            explorer.describe(state)
+            last_drawn = time.perf_counter()
+            if pieces == 0:
+                first_frame = last_drawn - started
+        now = time.perf_counter()
+        longest = max(longest, now - piece_started)
+        piece_started = now
+        pieces += 1
+    return first_frame, longest, pieces
+
+
+def import_chain(statement: str = "import bplab.explorers.welcome", top: int = 8) -> list[tuple[str, float]]:
+    """The packages that ``statement`` imports, by cumulative import time (seconds), heaviest first."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], capture_output=True, text=True, check=True)
+    totals: dict[str, float] = {}
+    for line in result.stderr.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if match and len(match.group(2)) <= 1:  # top-level imports only: their time includes what they pull in
+            totals[match.group(3)] = int(match.group(1)) / 1e6
+    return sorted(totals.items(), key=lambda item: -item[1])[:top]
+
+
 def main() -> None:
     with threadpool_limits(limits=1):
         reference = statistics.median(
@@ -83,13 +128,22 @@ def main() -> None:
         )
         print("explorer update() at the default setting (median; 1 BLAS thread; budget 50 ms)")
         print(f"  reference: one empty go.Figure() = {reference * 1e3:.2f} ms")
-        print(f"  {'explorer (first control moved)':<40} {'update':>9}  {'x reference':>11}  budget")
+        print(f"  {'explorer (first control moved)':<40} {'update':>9}  {'x reference':>11}  budget"
+              f"  {'first frame':>11}  {'longest block':>13}  pieces")
         rows = [(cls, None, "") for cls in EXPLORERS] + EXTRA_ROWS
         for cls, only, what in rows:
             seconds = median_update(cls(), only=only)
+            first_frame, longest, pieces = job_profile(cls(), only=only)
             verdict = "ok" if seconds <= BUDGET else "OVER"
             label = cls.__name__ + (f" ({what})" if what else "")
-            print(f"  {label:<40} {seconds * 1e3:7.1f} ms  {seconds / reference:9.1f} x  {verdict}")
+            print(f"  {label:<40} {seconds * 1e3:7.1f} ms  {seconds / reference:9.1f} x  {verdict:>6}"
+                  f"  {first_frame * 1e3:8.1f} ms  {longest * 1e3:10.1f} ms  {pieces:6d}")
+        print("\nimport chain of the first explorer a lesson shows (cumulative seconds, fresh interpreter):")
+        for name, seconds in import_chain():
+            print(f"  {name:<40} {seconds:6.3f} s")
+        started = time.perf_counter()
+        go.FigureWidget()  # the first FigureWidget of a process: plotly's renderers and their schema checks
+        print(f"  {'first go.FigureWidget() in this process':<40} {time.perf_counter() - started:6.3f} s")
 
 
 def _time(fn) -> float:

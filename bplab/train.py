@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def _default_accuracy(loss_fn: LossFunction, y: np.ndarray) -> Callable[[np.ndar
     return None
 
 
-def fit(
+def fit_steps(
     model: Callable[[Any], Value],
     loss_fn: LossFunction,
     optimizer: Optimizer,
@@ -94,8 +94,11 @@ def fit(
     snapshot_every: int | None = None,
     accuracy: Callable[[np.ndarray, np.ndarray], float] | str | None = "auto",
     blowup_factor: float = 100.0,
-) -> History:
-    r"""Train ``model`` on ``(X, y)`` with ``optimizer``; returns a :class:`History`.
+) -> Iterator[History]:
+    r""":func:`fit`, one epoch at a time: yields the (same, growing) :class:`History` after each epoch and
+    returns it when training ends. An explorer trains this way in pieces, answering its controls between them.
+
+    Train ``model`` on ``(X, y)`` with ``optimizer``.
 
     Each step: ``loss = loss_fn(model(X_batch), y_batch)``; ``loss.backward()``;
     ``optimizer.step()``; ``optimizer.zero_grad()``. ``batch_size=None`` uses all examples in
@@ -178,6 +181,39 @@ def fit(
                 history.stopped_early = True
                 history.message = f"stopped by a callback after epoch {epoch + 1} (step {step})"
                 break
+            yield history
     if not history.message:
         history.message = f"trained {history.epochs} epochs ({history.steps} steps); final loss {history.final_loss:.4g}"
     return history
+
+
+def fit(
+    model: Callable[[Any], Value],
+    loss_fn: LossFunction,
+    optimizer: Optimizer,
+    X: Any,
+    y: Any,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    seed: int | None = 0,
+    shuffle: bool = True,
+    callbacks: Sequence[Callback] = (),
+    record_grad_norms: bool = True,
+    snapshot_every: int | None = None,
+    accuracy: Callable[[np.ndarray, np.ndarray], float] | str | None = "auto",
+    blowup_factor: float = 100.0,
+) -> History:
+    r"""Train ``model`` on ``(X, y)`` with ``optimizer``; returns a :class:`History`.
+
+    Each step: ``loss = loss_fn(model(X_batch), y_batch)``; ``loss.backward()``;
+    ``optimizer.step()``; ``optimizer.zero_grad()``. The arguments are :func:`fit_steps`'s, which
+    says what each does; this runs it to the end.
+    """
+    steps = fit_steps(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=batch_size, seed=seed, shuffle=shuffle,
+                      callbacks=callbacks, record_grad_norms=record_grad_norms, snapshot_every=snapshot_every,
+                      accuracy=accuracy, blowup_factor=blowup_factor)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return finished.value

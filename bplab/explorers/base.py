@@ -382,11 +382,12 @@ class Explorer:
         async def job(params: dict[str, Any]) -> None:
             """The pieces of the computation, yielding to the kernel between them."""
             try:
-                last_drawn, frame, drawn, state = 0.0, None, None, None
+                last_drawn, frame, state, drawn_last = 0.0, None, None, False
                 slice_started = time.monotonic()
                 for frame in self.compute_steps(**params):
-                    if drawn is None or time.monotonic() - last_drawn >= self.redraw_interval:  # the first frame at once
-                        drawn, state = frame, frame()
+                    drawn_last = state is None or time.monotonic() - last_drawn >= self.redraw_interval  # first at once
+                    if drawn_last:
+                        state = frame()
                         self._show(params, state, progress=self.progress(state))
                         last_drawn = time.monotonic()
                     if time.monotonic() - slice_started >= WORK_SLICE:
@@ -394,7 +395,7 @@ class Explorer:
                         # loop waits (measured: sleep(0) let a message wait ~200 ms behind 50 ms pieces, 5 ms ~25 ms)
                         await asyncio.sleep(YIELD_PAUSE)
                         slice_started = time.monotonic()
-                if frame is not None and frame is not drawn:
+                if frame is not None and not drawn_last:
                     self._show(params, frame())
                 elif frame is not None and self.progress(state):  # drawn already: only the status changes
                     self.status = self.describe(state)

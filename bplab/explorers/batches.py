@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import plotly.graph_objects as go
@@ -62,6 +62,13 @@ class BatchRun:
     elapsed: np.ndarray
     message: str
     diverged: bool
+    finished: bool = True  # False while the explorer's job is still training it
+
+    @classmethod
+    def waiting(cls, method: str, batch_size: int, points: int, epochs: int) -> BatchRun:
+        """A run not started yet (drawn as nothing, described as waiting)."""
+        nothing = np.full(epochs + 1, np.nan)
+        return cls(method, batch_size, math.ceil(points / batch_size), nothing, np.array([]), nothing, "", False, False)
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -77,6 +84,16 @@ def train_with_batch_size(X: np.ndarray, y: np.ndarray, batch_size: int, rate: f
     The same ``seed`` gives the same starting weights and the same shuffles, so ``batch_size=1``
     is stochastic gradient descent and ``batch_size=len(X)`` is full-batch gradient descent.
     """
+    run = None
+    for run in batch_run_steps(X, y, batch_size, rate, epochs, seed, method):
+        pass
+    return run
+
+
+def batch_run_steps(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, epochs: int,
+                    seed: int = 0, method: str = "mini-batch") -> Iterator[BatchRun]:
+    """:func:`train_with_batch_size` one epoch at a time: the run so far (the epochs still to come are NaN),
+    from the start (epoch 0) to the finished run."""
     points = len(X)
     if not 1 <= batch_size <= points:
         raise ValueError(f"batch_size: expected a whole number from 1 to {points} (the number of examples), got {batch_size!r}")
@@ -97,20 +114,35 @@ def train_with_batch_size(X: np.ndarray, y: np.ndarray, batch_size: int, rate: f
         epoch_loss.append(whole_set_loss())
         clock["since"] = time.perf_counter()  # the evaluation above is not training time
 
-    history = train.fit(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=batch_size, seed=seed,
-                        callbacks=[after_epoch], record_grad_norms=False, accuracy=None)
-    missing = epochs + 1 - len(epoch_loss)
-    epoch_array = np.asarray(epoch_loss + [math.nan] * missing, dtype=float)
-    return BatchRun(
-        method=method,
-        batch_size=batch_size,
-        updates_per_epoch=math.ceil(points / batch_size),
-        epoch_loss=np.where(np.isfinite(epoch_array), epoch_array, np.nan),
-        step_loss=np.asarray(history.loss, dtype=float),
-        elapsed=np.asarray(elapsed + [math.nan] * missing, dtype=float),
-        message=history.message,
-        diverged=history.diverged,
-    )
+    def snapshot(history: train.History | None, finished: bool) -> BatchRun:
+        missing = epochs + 1 - len(epoch_loss)
+        epoch_array = np.asarray(epoch_loss + [math.nan] * missing, dtype=float)
+        return BatchRun(
+            method=method,
+            batch_size=batch_size,
+            updates_per_epoch=math.ceil(points / batch_size),
+            epoch_loss=np.where(np.isfinite(epoch_array), epoch_array, np.nan),
+            step_loss=np.asarray(history.loss if history else [], dtype=float),
+            elapsed=np.asarray(elapsed + [math.nan] * missing, dtype=float),
+            message=history.message if finished and history else "",
+            diverged=bool(history and history.diverged),
+            finished=finished,
+        )
+
+    yield snapshot(None, finished=epochs == 0)
+    steps = train.fit_steps(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                            callbacks=[after_epoch], record_grad_norms=False, accuracy=None)
+    while True:
+        try:
+            history = next(steps)
+        except StopIteration as done:
+            history = done.value
+            break
+        if len(epoch_loss) < epochs + 1:  # the last epoch's snapshot is the finished run, below
+            yield snapshot(history, finished=False)
+            clock["since"] = time.perf_counter()  # the drawing of a snapshot is not training time
+    if epochs:
+        yield snapshot(history, finished=True)
 
 
 @dataclass(frozen=True)
@@ -144,21 +176,12 @@ class BatchSizeExplorer(Explorer):
         self._runs: dict[str, tuple[tuple, BatchRun]] = {}  # per method: the settings it was trained with, and the run
         super().__init__(**settings)
 
-    def _run(self, method: str, batch_size: int, rate: float, epochs: int) -> BatchRun:
-        """The run of ``method``, retrained only when its own settings changed."""
-        key = (batch_size, rate, epochs)
-        remembered = self._runs.get(method)
-        if remembered is not None and remembered[0] == key:
-            return remembered[1]
-        run = train_with_batch_size(self._X, self._y, batch_size, rate, epochs, seed=self._seed, method=method)
-        self._runs[method] = (key, run)
-        return run
-
     def slider_limits(self, state: BatchState | None) -> dict[str, float]:
         """The batch size goes up to the number of examples (all of them: full batch)."""
         return {"batch_size": len(self._X)}
 
-    def compute(self, batch_size: int, rate: float, epochs: int) -> BatchState:
+    def compute_steps(self, batch_size: int, rate: float, epochs: int) -> Iterator[Callable[[], BatchState]]:
+        """The runs remembered at once; each run whose settings changed retrained one epoch per piece."""
         points = len(self._X)
         if batch_size > points:
             raise ValueError(
@@ -166,8 +189,30 @@ class BatchSizeExplorer(Explorer):
                 f"a batch of all {points} examples is full-batch gradient descent"
             )
         sizes = {"full batch": points, "stochastic": 1, "mini-batch": batch_size}
-        runs = {method: self._run(method, sizes[method], rate, epochs) for method in METHODS}
-        return BatchState(points, epochs, rate, runs)
+        runs: dict[str, BatchRun] = {}
+        to_train = []
+        for method in METHODS:  # a run is retrained only when its own settings changed
+            key = (sizes[method], rate, epochs)
+            remembered = self._runs.get(method)
+            if remembered is not None and remembered[0] == key:
+                runs[method] = remembered[1]
+            else:
+                runs[method] = BatchRun.waiting(method, sizes[method], points, epochs)
+                to_train.append((method, key))
+
+        def frame() -> BatchState:
+            return BatchState(points, epochs, rate, dict(runs))
+
+        yield frame
+        for method, key in sorted(to_train, key=lambda item: -item[1][0]):  # the quickest (fewest updates) first
+            for run in batch_run_steps(self._X, self._y, key[0], rate, epochs, seed=self._seed, method=method):
+                runs[method] = run
+                yield frame
+            self._runs[method] = (key, runs[method])
+
+    def progress(self, state: BatchState) -> str:
+        waiting = [self._label(run) for run in state.runs.values() if not run.finished]
+        return f"training {', '.join(waiting)}" if waiting else ""
 
     @staticmethod
     def _label(run: BatchRun) -> str:
@@ -211,7 +256,9 @@ class BatchSizeExplorer(Explorer):
         parts = []
         for method in METHODS:
             run = s.runs[method]
-            if run.diverged:
+            if not run.finished:
+                ending = "training…"
+            elif run.diverged:
                 ending = f"<b>{run.message}</b>"
             else:
                 ending = f"loss <b>{run.epoch_loss[-1]:.3f}</b>, {run.seconds_per_epoch * 1e3:.1f} ms per epoch"

@@ -5,12 +5,13 @@ Each fixture stops what it started, by process id, in its finalizer.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import harness
-from harness import Chromium, LabServer, require_browser
+from harness import Chromium, LabServer, NotebookRun, require_browser, run_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,3 +68,18 @@ def lab_server(tmp_path: Path) -> Iterator[Callable[[Path], LabServer]]:
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def start_page_run(chromium: Chromium, artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> NotebookRun:
+    """The start page run once in the browser: its trivial explorer is every lesson's reference for latency."""
+    start_page = REPO / "notebooks" / "00_start_here.ipynb"
+    root = tmp_path_factory.mktemp("start-course")
+    shutil.copy2(start_page, root / start_page.name)  # a copy: running in the browser must not touch the repo
+    server = LabServer(root, tmp_path_factory.mktemp("start-lab")).start()
+    try:
+        run = run_notebook(chromium, server, start_page.name, artifacts, "start-page")
+        run.notes.append("JupyterLab log:\n" + server.log_tail())
+    finally:
+        server.stop()
+    return run

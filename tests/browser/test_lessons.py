@@ -14,7 +14,12 @@ LESSONS = sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.glob("[1-5]_*/*.ipy
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_server, artifacts: Path) -> None:
+#: design.md: an explorer's slider-to-plot median is at most this many times the start page's trivial update,
+#: measured in the same run (absolute times swing with the machine; the ratio does not).
+LATENCY_RATIO_LIMIT = 2.0
+
+
+def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_server, artifacts: Path, start_page_run) -> None:
     root = tmp_path / "course"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))  # a copy: the repo stays untouched
     server = lab_server(root)
@@ -23,4 +28,12 @@ def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_serve
     for note in run.notes:
         print("  note:", note)
     problems = run.problems(require_explorer=True)
+    trivial = start_page_run.median_latency_ms
+    if run.median_latency_ms is not None and trivial:
+        ratio = run.median_latency_ms / trivial
+        print(f"  slider-to-plot median {run.median_latency_ms:.0f} ms = {ratio:.2f}x the start page's {trivial:.0f} ms"
+              f" (limit {LATENCY_RATIO_LIMIT:.0f}x)")
+        if ratio > LATENCY_RATIO_LIMIT:
+            problems.append(f"slider-to-plot median {run.median_latency_ms:.0f} ms is {ratio:.2f}x the start page's "
+                            f"trivial update ({trivial:.0f} ms); the budget is {LATENCY_RATIO_LIMIT:.0f}x")
     assert not problems, "\n".join(problems) + "\n\nJupyterLab log:\n" + server.log_tail()
