@@ -105,8 +105,12 @@ class Value:
     def is_leaf(self) -> bool:
         return self._op is None
 
-    def topological_order(self) -> list[Value]:
-        """Every node this Value depends on, each after its parents; without recursion."""
+    def topological_order(self, needing_gradient: bool = False) -> list[Value]:
+        """Every node this Value depends on, each after its parents; without recursion.
+
+        With ``needing_gradient``, only the nodes a gradient reaches (constants such as a data
+        batch are never visited): the order :meth:`backward` walks, reversed.
+        """
         order: list[Value] = []
         visited: set[int] = set()
         stack: list[tuple[Value, bool]] = [(self, False)]
@@ -115,12 +119,13 @@ class Value:
             if parents_done:
                 order.append(node)
                 continue
-            if id(node) in visited:
+            key = id(node)
+            if key in visited:  # marked when its parents are pushed, so that it lands after all of them
                 continue
-            visited.add(id(node))
+            visited.add(key)
             stack.append((node, True))
             for parent in node._parents:
-                if id(parent) not in visited:
+                if (parent.requires_grad or not needing_gradient) and id(parent) not in visited:
                     stack.append((parent, False))
         return order
 
@@ -145,7 +150,7 @@ class Value:
                     f"backward(gradient=...): expected shape {self.data.shape} (the Value's shape), got {seed.shape}"
                 )
         pending: dict[int, np.ndarray] = {id(self): seed}
-        for node in reversed(self._gradient_order()):
+        for node in reversed(self.topological_order(needing_gradient=True)):
             g = pending.pop(id(node))
             node._accumulate(g)
             op = node._op
@@ -160,29 +165,6 @@ class Value:
                     key = id(parent)
                     previous = pending.get(key)
                     pending[key] = contribution if previous is None else previous + contribution
-
-    def _gradient_order(self) -> list[Value]:
-        """The nodes a gradient reaches (those that require one), each after its parents; without recursion.
-
-        Like :meth:`topological_order`, but constants (a data batch, a target) are never visited.
-        """
-        order: list[Value] = []
-        visited: set[int] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
-        while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
-                continue
-            key = id(node)
-            if key in visited:  # marked when its parents are pushed, so that it lands after all of them
-                continue
-            visited.add(key)
-            stack.append((node, True))
-            for parent in node._parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-        return order
 
     def _accumulate(self, g: np.ndarray) -> None:
         # Never add in place: one array may be the gradient of several nodes (add's VJP passes g on

@@ -22,6 +22,12 @@ Conventions every explorer follows (write a new one the same way):
   named ``seed`` instead;
 * a limit that depends on the state (the number of examples, the last step of a graph) comes
   from :meth:`Explorer.slider_limits`, never from replacing ``controls`` on an instance;
+* work longer than about one frame (training) is written as :meth:`Explorer.compute_steps`, pieces
+  of a few tens of milliseconds that yield frames, with :meth:`Explorer.progress` ("epoch 340 of
+  1,000") and :meth:`Explorer.reached` (where the controls go when the learner stops); the widget
+  runs them as a background job on the kernel's event loop (one thread: plotly's FigureWidget and
+  ipywidgets are not thread-safe), and ``update()`` runs them to the end, synchronously;
+* buttons call :meth:`Explorer.request`, never a loop of updates;
 * ``compute``, ``draw`` and ``describe`` are pure: no widgets, no printing; numerics come from the
   package (:mod:`bplab.kernels`, :mod:`bplab.divergence`), never written again in an explorer;
 * learning rates are logarithmic sliders labelled "(logarithmic)"; every control has a label;

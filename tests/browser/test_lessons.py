@@ -13,12 +13,12 @@ NOTEBOOKS = REPO / "notebooks"
 LESSONS = sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.glob("[1-5]_*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 #: design.md: an explorer's slider-to-plot median is at most this many times the start page's trivial update,
 #: measured in the same run (absolute times swing with the machine; the ratio does not).
 LATENCY_RATIO_LIMIT = 2.0
 
 
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_server, artifacts: Path, start_page_run) -> None:
     root = tmp_path / "course"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))  # a copy: the repo stays untouched
