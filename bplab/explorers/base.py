@@ -230,6 +230,9 @@ class Explorer:
     actions: ClassVar[dict[str, str]] = {}
     #: The shortest time between two redraws while a job runs (seconds; design.md: at least every 0.25 s).
     redraw_interval: ClassVar[float] = 0.2
+    #: Whether widget changes run as background jobs: ``None`` (default) when inside an IPython kernel with a
+    #: running event loop; ``True`` wherever a loop runs (the job tests); ``False`` never.
+    background: bool | None = None
 
     def __init__(self, **settings: Any) -> None:
         self.params: dict[str, Any] = {}
@@ -423,9 +426,8 @@ class Explorer:
             except Exception as exc:
                 show_error(exc)
                 return
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # no event loop (a script driving the widget): at once
+            loop = self._job_loop()
+            if loop is None:  # no kernel (a script or a test driving the widget): at once
                 try:
                     self._show(params, self.compute(**params))
                 except Exception as exc:
@@ -469,6 +471,24 @@ class Explorer:
         controls = widgets.GridBox(list(self._widgets.values()),
                                    layout=widgets.Layout(grid_template_columns="repeat(2, 440px)"))
         return widgets.VBox([header, controls, widgets.HBox(buttons), status, error, self._figure_widget])
+
+    def _job_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop jobs run on: the kernel's (see :attr:`background`), or None to compute at once."""
+        if self.background is False:
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if self.background is None:  # only an IPython kernel answers controls between a job's pieces
+            try:
+                from IPython import get_ipython
+            except ImportError:
+                return None
+            shell = get_ipython()
+            if shell is None or getattr(shell, "kernel", None) is None:
+                return None
+        return loop
 
     def _status_html(self) -> str:
         return f"<div style='font-size:14px'>{self.status}</div>"

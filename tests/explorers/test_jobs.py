@@ -7,12 +7,38 @@ job, whose pieces yield to the loop between them.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
 from bplab.explorers.playground import Playground
 
 SLOW = dict(batch="1", epochs=0, hidden_layers=2, neurons=8)  # batch 1: each epoch is a real piece of work
+
+
+def run_async(scenario):
+    """``run_async(scenario)`` in a thread of its own (another test's loop may be running in this one)."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = asyncio.run(scenario())
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def in_a_kernel(**settings) -> Playground:
+    """A playground whose widget runs jobs as it does in a kernel (here: on the test's event loop)."""
+    playground = Playground(**settings)
+    playground.background = True
+    return playground
 
 
 async def until_done(explorer, timeout: float = 60.0) -> None:
@@ -23,7 +49,7 @@ async def until_done(explorer, timeout: float = 60.0) -> None:
 
 def test_a_long_change_runs_as_a_job_that_shows_its_first_frame_and_yields():
     async def scenario():
-        playground = Playground(**SLOW)
+        playground = in_a_kernel(**SLOW)
         playground.widget()
         ticks = []
 
@@ -45,12 +71,12 @@ def test_a_long_change_runs_as_a_job_that_shows_its_first_frame_and_yields():
         assert "Working" not in playground.status and playground._stop_button.layout.display == "none"
         assert len(set(ticks)) > 10  # the loop ran other work between the epochs
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_the_newest_change_cancels_the_running_job():
     async def scenario():
-        playground = Playground(**SLOW)
+        playground = in_a_kernel(**SLOW)
         playground.widget()
         playground._widgets["epochs"].value = 500
         await asyncio.sleep(0)
@@ -60,13 +86,13 @@ def test_the_newest_change_cancels_the_running_job():
         assert playground.params["epochs"] == 10 and playground.state.run.epochs == 10
         return playground
 
-    playground = asyncio.run(scenario())
+    playground = run_async(scenario)
     assert playground._jobs["task"] is None
 
 
 def test_stop_keeps_the_picture_and_the_run_where_it_got_to():
     async def scenario():
-        playground = Playground(**SLOW)
+        playground = in_a_kernel(**SLOW)
         playground.widget()
         playground._widgets["epochs"].value = 500
         await asyncio.sleep(0.5)  # a few epochs' time
@@ -80,12 +106,12 @@ def test_stop_keeps_the_picture_and_the_run_where_it_got_to():
         await until_done(playground)
         assert playground._run.epochs == reached
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_an_error_inside_a_job_is_shown_in_the_explorer():
     async def scenario():
-        playground = Playground(**SLOW)
+        playground = in_a_kernel(**SLOW)
         playground.widget()
 
         def broken_state(*args, **kwargs):
@@ -97,11 +123,11 @@ def test_an_error_inside_a_job_is_shown_in_the_explorer():
         assert "a planted failure while drawing a frame" in playground._error_widget.value
         assert playground._stop_button.layout.display == "none"
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 def test_buttons_request_jobs_in_the_widget_and_update_at_once_elsewhere():
-    playground = Playground(**SLOW)
+    playground = in_a_kernel(**SLOW)
     playground.train_more(3)  # no widget: at once
     assert playground.params["epochs"] == 3 and playground._run.epochs == 3
 
@@ -112,7 +138,7 @@ def test_buttons_request_jobs_in_the_widget_and_update_at_once_elsewhere():
         await until_done(playground)
         assert playground.params["epochs"] == 8 and playground._run.epochs == 8
 
-    asyncio.run(scenario())
+    run_async(scenario)
 
 
 @pytest.mark.parametrize("epochs", [0, 7])
@@ -120,3 +146,13 @@ def test_update_is_still_synchronous_and_complete(epochs):
     playground = Playground(**SLOW)
     playground.update(epochs=epochs)
     assert playground.state.run.epochs == epochs and "Working" not in playground.status
+
+
+def test_outside_a_kernel_a_widget_change_is_computed_at_once_even_with_a_loop_running():
+    async def scenario():
+        playground = Playground(**SLOW)  # background=None: no IPython kernel here
+        playground.widget()
+        playground._widgets["epochs"].value = 3
+        assert playground._jobs["task"] is None and playground.state.run.epochs == 3
+
+    run_async(scenario)
