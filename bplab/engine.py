@@ -144,36 +144,52 @@ class Value:
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = as_float_array(gradient, "gradient")
+            seed = np.array(as_float_array(gradient, "gradient"))  # a copy: the caller keeps theirs
             if seed.shape != self.data.shape:
                 raise ValueError(
                     f"backward(gradient=...): expected shape {self.data.shape} (the Value's shape), got {seed.shape}"
                 )
+        # pending[id(node)]: the gradient collected so far for a node not yet visited. A leaf's entry is
+        # always an array no other node holds (it becomes the leaf's .grad as is, and optimizers may
+        # update it in place): a VJP's pass-through (add hands g to both inputs) or a view is copied
+        # on its way to a leaf, a freshly computed array is not.
         pending: dict[int, np.ndarray] = {id(self): seed}
         for node in reversed(self.topological_order(needing_gradient=True)):
             g = pending.pop(id(node))
-            node._accumulate(g)
             op = node._op
             if op is None:
+                node._accumulate(g)
                 continue
+            if g.__class__ is not np.ndarray or g.dtype != node.data.dtype:
+                g = np.asarray(g, dtype=node.data.dtype)
+            if node._grad is None:  # an inner node: kept for the graph figures, never updated in place
+                node._grad = g
+            else:
+                node._grad = node._grad + g
             parents = node._parents
             arrays = [p.data for p in parents]
             vjps, out, params = op.vjps, node.data, node._params
             for index, parent in enumerate(parents):
-                if parent.requires_grad:
-                    contribution = vjps[index](g, out, *arrays, **params)
-                    key = id(parent)
-                    previous = pending.get(key)
-                    pending[key] = contribution if previous is None else previous + contribution
+                if not parent.requires_grad:
+                    continue
+                contribution = vjps[index](g, out, *arrays, **params)
+                key = id(parent)
+                previous = pending.get(key)
+                if previous is not None:
+                    pending[key] = previous + contribution
+                elif parent._op is None and (contribution is g or not isinstance(contribution, np.ndarray)
+                                             or contribution.base is not None):
+                    pending[key] = np.array(contribution, dtype=parent.data.dtype)
+                else:
+                    pending[key] = contribution
 
     def _accumulate(self, g: np.ndarray) -> None:
-        # Never add in place: one array may be the gradient of several nodes (add's VJP passes g on
-        # to both inputs). Leaves get a private, writable copy, since optimizers update it in place.
+        # A leaf's gradient: g is an array no other node holds (see backward), kept as is when its
+        # dtype is the leaf's; a second backward adds into a new array, never in place.
         if self._grad is None:
-            if self._op is None or g.dtype != self.data.dtype or not isinstance(g, np.ndarray):
-                self._grad = np.array(g, dtype=self.data.dtype)
-            else:
-                self._grad = g
+            if g.__class__ is not np.ndarray or g.dtype != self.data.dtype:  # 0-d sums come back as NumPy scalars
+                g = np.asarray(g, dtype=self.data.dtype)
+            self._grad = g
         else:
             self._grad = self._grad + g
 
@@ -374,10 +390,15 @@ def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple
     for position, x in enumerate(inputs):
         if isinstance(x, Value):
             parents.append(x)
-        elif isinstance(x, (int, float)) and not isinstance(x, bool):
-            parents.append(Value(np.asarray(x, dtype=dtype), requires_grad=False))  # 2.0 * float32 stays float32
+            continue
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            data = np.asarray(x, dtype=dtype)  # 2.0 * float32 stays float32
         else:
-            parents.append(Value(as_float_array(x, f"{primitive.name}(): operand {position + 1}"), requires_grad=False))
+            data = as_float_array(x, f"{primitive.name}(): operand {position + 1}")
+        constant = Value.__new__(Value)  # what Value(data, requires_grad=False) makes, without re-checking data
+        constant.data, constant.name, constant.requires_grad = data, None, False
+        constant._grad, constant._op, constant._parents, constant._params = None, None, (), {}
+        parents.append(constant)
     return tuple(parents)
 
 

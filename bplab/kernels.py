@@ -4,8 +4,8 @@ Everything else in bplab (the primitives, the SymPy helpers, the losses, the exp
 hand-written delta equations) calls these instead of writing them again. This module imports
 nothing but NumPy, so every other module may import it.
 
-* :func:`sigmoid`: $\sigma(x) = 1/(1 + e^{-x})$ computed as $e^{-\ln(1 + e^{-x})}$, which
-  never overflows (the naive form overflows $e^{-x}$ for $x < -709$);
+* :func:`sigmoid`: $\sigma(x) = 1/(1 + e^{-x})$; for $x < -709$ the $e^{-x}$ overflows to
+  $\infty$ and $1/\infty = 0$ is the right answer (to the last digit), so only the warning is silenced;
 * :func:`log_sigmoid`: $\ln\sigma(x) = -\ln(1 + e^{-x})$, finite for every finite $x$;
 * :func:`logsumexp`: $\ln\sum_i e^{x_i}$ computed as $m + \ln\sum_i e^{x_i - m}$, $m = \max_i x_i$;
 * :func:`log_softmax`: $x_i - \operatorname{logsumexp}(x)$;
@@ -20,8 +20,9 @@ Axis = int | tuple[int, ...] | None
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    r"""$\sigma(x) = 1/(1 + e^{-x})$, with no overflow at any $x$."""
-    return np.exp(-np.logaddexp(0.0, -x))
+    r"""$\sigma(x) = 1/(1 + e^{-x})$ for any $x$ (an overflowing $e^{-x}$ gives the exact limit 0, silently)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 def log_sigmoid(x: np.ndarray) -> np.ndarray:

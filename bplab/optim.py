@@ -124,6 +124,9 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov))
 
     def _update(self, param, grad, state, group):
+        if not group["weight_decay"] and not group["momentum"]:  # plain descent: one new array, no temporaries
+            step = np.multiply(grad, group["lr"])
+            return np.subtract(param, step, out=step)
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param
         momentum = group["momentum"]

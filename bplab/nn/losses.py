@@ -42,11 +42,12 @@ def _reduce(per_entry: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def _reduce_vjp(g: np.ndarray, shape: tuple[int, ...], reduction: str) -> np.ndarray:
-    """The gradient each entry receives from the reduction: g/n, g, or g itself."""
+    """What each entry receives from the reduction: g/n or g (a 0-d array that broadcasts), or g itself ("none")."""
     if reduction == "mean":
-        return np.broadcast_to(g / max(1, int(np.prod(shape))), shape)
-    if reduction == "sum":
-        return np.broadcast_to(g, shape)
+        count = 1
+        for size in shape:
+            count *= size
+        return g / max(1, count)
     return g
 
 
@@ -220,7 +221,9 @@ def _cross_entropy_vjp(g, out, z, target, reduction="mean"):
     # softmax minus one-hot: the gradient is p - y, times what each example's loss receives
     grad = kernels.softmax(z, axis=1)
     grad[np.arange(z.shape[0]), target] -= 1.0
-    return grad * _reduce_vjp(g, (z.shape[0],), reduction)[:, None]
+    scale = _reduce_vjp(g, (z.shape[0],), reduction)
+    grad *= scale[:, None] if scale.ndim else scale
+    return grad
 
 
 def _cross_entropy_sympy(z, target, reduction="mean"):

@@ -266,3 +266,33 @@ def test_backward_skips_constants_but_reaches_every_shared_use():
     out.backward()
     softmax = np.exp(x.data) / np.exp(x.data).sum()
     assert np.allclose(x.grad, data + 2 * softmax - 1.0)
+
+
+def test_every_leaf_gets_a_private_writable_gradient():
+    # add hands the same array to both inputs, reshape a view, a 0-d sum a NumPy scalar: a leaf's
+    # .grad must still be its own array, so that an in-place update of one never changes another.
+    w = Value(np.array([1.0, 2.0]), name="w")
+    v = Value(np.array([3.0, 4.0]), name="v")
+    total = w + v
+    total.backward(gradient=np.array([1.0, 1.0]))
+    assert w.grad is not v.grad and w.grad is not total.grad
+    w.grad[0] = 100.0
+    assert v.grad.tolist() == [1.0, 1.0] and total.grad.tolist() == [1.0, 1.0]
+
+    m = Value(np.arange(6.0), name="m")
+    m.reshape((2, 3)).backward(gradient=np.ones((2, 3)))
+    assert m.grad.flags.writeable and m.grad.base is None
+
+    s = Value(3.0, name="s")
+    (s * s + s * s).backward()
+    assert isinstance(s.grad, np.ndarray) and s.grad.shape == () and s.grad == 12.0
+    s.grad += 1.0  # an ndarray, not a NumPy scalar: in place works
+    assert s.grad == 13.0
+
+
+def test_backward_keeps_no_reference_to_the_callers_gradient():
+    x = Value(np.array([1.0, 2.0]), name="x")
+    seed = np.array([5.0, 7.0])
+    x.backward(gradient=seed)
+    seed[:] = 0.0
+    assert x.grad.tolist() == [5.0, 7.0]
