@@ -51,6 +51,7 @@ from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.basedatatypes import Undefined  # plotly's "leave this trace's value alone"
 
 ERROR_COLOUR = "#B2182B"
 WORK_SLICE = 0.03  # seconds of a job's work between two pauses in which the kernel answers the controls
@@ -203,6 +204,32 @@ def browser_safe_traces(figure: go.Figure) -> list[dict[str, Any]]:
     return [_lists_inside(trace.to_plotly_json()) for trace in figure.data]
 
 
+_ABSENT = object()
+
+
+def figure_changes(before: dict[str, Any], after: dict[str, Any], skip: Sequence[str] = (),
+                   prefix: str = "") -> dict[str, Any]:
+    """What turns the plotly JSON ``before`` into ``after``, as ``{"marker.color": value}`` paths.
+
+    Nested dicts are compared key by key; anything else (a list of numbers, a colour scale, the
+    layout's annotations) is one value. A key that went away maps to ``None``, which plotly reads
+    as "back to the default". Equal parts cost one comparison, however large.
+    """
+    changes: dict[str, Any] = {}
+    for key in before.keys() | after.keys():
+        if key in skip:
+            continue
+        old, new = before.get(key, _ABSENT), after.get(key, _ABSENT)
+        if old == new:
+            continue
+        path = prefix + key
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes.update(figure_changes(old, new, prefix=path + "."))
+        else:
+            changes[path] = None if new is _ABSENT else new
+    return changes
+
+
 def browser_safe(figure: go.Figure) -> go.Figure:
     """``figure`` with plain lists where its traces held NumPy arrays.
 
@@ -331,6 +358,7 @@ class Explorer:
             self._on_update()
         return figure
 
+    _pushed: tuple[list[dict[str, Any]], dict[str, Any]] = ([], {})  # what the live figure was last sent
     _on_update: Any = None  # set by the widget: redraw after every update, also those an action makes
     _start_job: Any = None  # set by the widget: run a change as a background job
 
@@ -339,7 +367,8 @@ class Explorer:
         """The interactive view: labelled controls, a status line, an error line and the figure."""
         import ipywidgets as widgets
 
-        self._figure_widget = go.FigureWidget(data=browser_safe_traces(self.figure), layout=self.figure.layout)
+        self._pushed = (browser_safe_traces(self.figure), _lists_inside(self.figure.layout.to_plotly_json()))
+        self._figure_widget = go.FigureWidget(data=self._pushed[0], layout=self.figure.layout)
         self._widgets = {
             name: control.make_widget(self.params[name], self.continuous_update)
             for name, control in self.controls.items()
@@ -494,24 +523,33 @@ class Explorer:
         return f"<div style='font-size:14px'>{self.status}</div>"
 
     def _push(self, figure: go.Figure) -> None:
-        """Copy ``figure`` into the live FigureWidget: one message to the browser."""
+        """Send the live FigureWidget what changed since the last push: one message to the browser.
+
+        Only the changed properties travel (a new loss curve, a heatmap's ``z``, a title), set
+        through ``plotly_update`` without validating them again: ``figure`` was validated when
+        :meth:`draw` built it. A change of the traces' number or types replaces them all.
+        """
         live = self._figure_widget
         if live is None:
             return
-        same_traces = len(live.data) == len(figure.data) and all(
-            a.type == b.type for a, b in zip(live.data, figure.data)
-        )
         traces = browser_safe_traces(figure)
-        if not same_traces:
-            live.data = ()
-            live.add_traces(traces)
-        with live.batch_update():
-            if same_traces:
-                for old, properties in zip(live.data, traces):
-                    properties.pop("type", None)
-                    properties.pop("uid", None)
-                    old.update(properties, overwrite=True)
-            live.layout.update(figure.layout.to_plotly_json(), overwrite=True)
+        layout = _lists_inside(figure.layout.to_plotly_json())
+        before_traces, before_layout = self._pushed
+        if [t.get("type") for t in traces] != [t.get("type") for t in before_traces]:
+            with live.batch_update():
+                live.data = ()
+                live.add_traces(traces)
+                live.layout = layout
+            self._pushed = (traces, layout)
+            return
+        trace_changes = [figure_changes(old, new, skip=("type", "uid")) for old, new in zip(before_traces, traces)]
+        indexes = [k for k, changes in enumerate(trace_changes) if changes]
+        paths = sorted({path for k in indexes for path in trace_changes[k]})
+        restyle = {path: [trace_changes[k].get(path, Undefined) for k in indexes] for path in paths}
+        relayout = figure_changes(before_layout, layout)
+        if restyle or relayout:
+            live.plotly_update(restyle_data=restyle, relayout_data=relayout, trace_indexes=indexes)
+        self._pushed = (traces, layout)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

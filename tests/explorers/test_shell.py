@@ -142,3 +142,49 @@ def test_browser_safe_figures_hold_no_numpy_array_and_the_same_numbers():
     assert [list(row) for row in safe.data[0].z] == z.tolist()
     assert list(safe.data[1].marker.color) == [0.1, 0.5, 0.9] and list(safe.data[1].marker.line.width) == [1.0, 2.0, 3.0]
     assert safe.layout == figure.layout
+
+
+def test_figure_changes_lists_only_what_changed_as_plotly_paths():
+    from bplab.explorers.base import figure_changes
+
+    before = {"x": [1, 2], "marker": {"color": "red", "size": 7}, "name": "a", "uid": "u1"}
+    after = {"x": [1, 2], "marker": {"color": "blue", "size": 7}, "line": {"width": 2}, "uid": "u2"}
+    assert figure_changes(before, after, skip=("uid",)) == {"marker.color": "blue", "line": {"width": 2}, "name": None}
+    assert figure_changes(after, after) == {}
+
+
+def _live_json(explorer):
+    from bplab.explorers.base import _lists_inside
+
+    live = explorer._figure_widget
+    traces = [{k: v for k, v in _lists_inside(t.to_plotly_json()).items() if k != "uid"} for t in live.data]
+    return traces, _lists_inside(live.layout.to_plotly_json())
+
+
+@pytest.mark.parametrize("explorer_class, changes", [
+    # the first change only chooses what to show; then a new dataset, a deeper network (more traces)
+    ("playground.Playground", [dict(neuron=2), dict(neuron=3), dict(dataset="spirals"), dict(hidden_layers=3), dict(neuron=1)]),
+    ("line_classifier.LineClassifier", [dict(epochs=1), dict(epochs=5), dict(epochs=0), dict(rate=0.5)]),
+])
+def test_the_live_figure_gets_only_the_changes_and_ends_equal_to_the_drawn_figure(explorer_class, changes):
+    import importlib
+
+    from bplab.explorers.base import browser_safe_traces, _lists_inside
+
+    module, name = explorer_class.split(".")
+    explorer = getattr(importlib.import_module(f"bplab.explorers.{module}"), name)()
+    explorer.widget()
+    sent = []
+    original = explorer._figure_widget.plotly_update
+    explorer._figure_widget.plotly_update = lambda **kwargs: (sent.append(kwargs), original(**kwargs))[1]
+    for change in changes:
+        assert set(change) <= set(explorer.controls), change
+        explorer.update(**change)
+        traces, layout = _live_json(explorer)
+        expected = [{k: v for k, v in t.items() if k != "uid"} for t in browser_safe_traces(explorer.figure)]
+        assert traces == expected
+        assert layout == _lists_inside(explorer.figure.layout.to_plotly_json())
+    partial = [s for s in sent if s["restyle_data"] or s["relayout_data"]]
+    if explorer_class.startswith("playground"):  # a view change sends one heatmap and a title, not all 11 traces
+        first = partial[0]
+        assert len(first["trace_indexes"]) == 1 and set(first["restyle_data"]) == {"z"}
