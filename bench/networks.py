@@ -213,6 +213,10 @@ def main(argv: list[str] | None = None) -> None:
     with threadpool_limits(limits=1):
         print(f"numpy {np.__version__}, torch {torch.__version__ if torch is not None else 'not installed'}; "
               "1 BLAS thread, 1 torch thread; medians of interleaved steps\n")
+        if torch is None:
+            from bplab.app.hints import torch_hint
+
+            print(torch_hint() + "\n")
         print(header)
         print("-" * len(header))
         verdicts = []

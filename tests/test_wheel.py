@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fresh_venv import REPO, FreshVenv
@@ -31,6 +35,11 @@ def test_wheel_in_a_fresh_venv_copies_every_notebook(tmp_path: Path) -> None:
     assert len(wheels) == 1, wheels
     with zipfile.ZipFile(wheels[0]) as wheel:
         names = wheel.namelist()
+        licenses = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+        assert len(licenses) == 1, "the wheel carries the LICENSE (pyproject.toml: license-files)"
+        assert wheel.read(licenses[0]) == (REPO / "LICENSE").read_bytes()
+        assert "License-Expression: MIT" in wheel.read(licenses[0].replace("licenses/LICENSE", "METADATA")).decode()
+    assert (REPO / "LICENSE").read_text().startswith("MIT License\n\nCopyright (c) 2026 the bplab authors\n")
     assert "bplab/app/notebooks/00_start_here.ipynb" in names, "the course ships at bplab/app/notebooks/"
     assert not any(name.startswith("bplab/course/") for name in names), "no folder may shadow a module name"
 
@@ -47,4 +56,14 @@ def test_wheel_in_a_fresh_venv_copies_every_notebook(tmp_path: Path) -> None:
     assert copied == sorted(expected), said
     for name in copied:  # byte for byte what the repository held when the wheel was built
         assert (course / name).read_bytes() == expected[name], name
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {stat.S_IMODE((course / name).stat().st_mode) for name in copied} == {0o666 & ~umask}
+
+    # hub-link takes the repository from the installed wheel's metadata
+    link = venv.run_logged(
+        "bplab hub-link", [str(venv.bin / "bplab"), "hub-link", "https://hub.example.org"], cwd=tmp_path
+    ).stdout.strip()
+    repository = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    assert parse_qs(urlsplit(link).query)["repo"] == [repository], link
     print("timings (s):", json.dumps(venv.timings))

@@ -1,32 +1,44 @@
 """Copy the shipped course into a learner's folder without ever losing the learner's work.
 
-The folder keeps a manifest, ``.bplab-manifest.json``, with the SHA-256 of each file as it was
-copied. On a later copy a file whose content still matches the manifest is bplab's and is
-updated; a file that differs is the learner's: it stays, and the shipped version is written
-beside it (``name.new.ipynb``). ``reset`` restores one notebook after saving the learner's
-version as a timestamped backup. Standard library only.
+The folder keeps a manifest (:mod:`bplab.app.manifest`): the SHA-256 of each file as bplab wrote
+it, and of the shipped version each copy was made from. On a later copy a file that still matches
+what bplab wrote is bplab's and is updated; a file that differs is the learner's and stays as it
+is. Beside it the shipped version is written as ``NAME.new.ipynb`` only when the course changed
+since the learner's copy was made (the command says so); when it did not, nothing is written and
+nothing alarming said. ``reset`` restores one notebook after saving the learner's version as a
+timestamped backup, and removes the ``.new`` versions bplab left beside it (those the learner
+edited stay). Files are written atomically with the permissions ``open()`` would give (the
+umask); every filesystem error names the learner's path and says what to do
+(:mod:`bplab.app.safe_files`). Standard library only.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import json
-import os
-import tempfile
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from bplab.app.course import course_dir, list_course_files
+from bplab.app.hints import bplab_command
+from bplab.app.manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
+from bplab.app.safe_files import CourseCopyError, describe, move, read_bytes, remove, sha256_of, write_atomic
 
-MANIFEST_NAME = ".bplab-manifest.json"
-MANIFEST_FORMAT = 1
-
-
-class CourseCopyError(Exception):
-    """A copy or reset that cannot go ahead; the message says why and what to do."""
+__all__ = [
+    "MANIFEST_NAME",
+    "CopyReport",
+    "CourseCopyError",
+    "ResetReport",
+    "copy_course",
+    "find_notebook",
+    "read_manifest",
+    "reset_notebook",
+    "sha256_of",
+    "write_manifest",
+]
 
 
 @dataclass
@@ -37,60 +49,46 @@ class CopyReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    kept: list[tuple[str, str]] = field(default_factory=list)  # (learner's file, shipped copy beside it)
+    kept: list[str] = field(default_factory=list)  # the learner's edits; the course did not change: nothing written
+    offered: list[tuple[str, str]] = field(default_factory=list)  # (learner's file, new shipped version beside it)
 
     def lines(self) -> list[str]:
-        """Human-readable lines: one per kept file, then a summary."""
+        """Human-readable lines: one per notebook with a new version beside it, then a summary."""
         out = [
-            f"kept your edited {mine}; the shipped version is beside it: {new}"
-            for mine, new in self.kept
+            f"kept your edited {mine}; the course changed since your copy, so its new version is beside it: {new}"
+            for mine, new in self.offered
         ]
-        total = len(self.added) + len(self.updated) + len(self.unchanged) + len(self.kept)
+        edited = len(self.kept) + len(self.offered)
+        total = len(self.added) + len(self.updated) + len(self.unchanged) + edited
         out.append(
             f"{total} course files in {self.folder}: {len(self.added)} added, "
             f"{len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.kept)} kept as you edited them"
+            f"{edited} kept as you edited them"
         )
         return out
 
 
 @dataclass
 class ResetReport:
-    """What a reset did: the notebook restored and where the learner's version was saved."""
+    """What a reset did: the notebook restored, where the learner's version was saved, the ``.new`` files handled."""
 
     notebook: str
     backup: str | None
+    removed: list[str] = field(default_factory=list)  # stale .new versions bplab had written
+    left: list[str] = field(default_factory=list)  # .new versions the learner edited: kept
 
     def lines(self) -> list[str]:
         """Human-readable lines."""
         if self.backup is None:
-            return [f"restored {self.notebook} from the shipped course (nothing of yours to back up)"]
-        return [
-            f"saved your version of {self.notebook} as {self.backup}",
-            f"restored {self.notebook} from the shipped course",
-        ]
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file and a rename (no half-written file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+            out = [f"restored {self.notebook} from the shipped course (nothing of yours to back up)"]
+        else:
+            out = [
+                f"saved your version of {self.notebook} as {self.backup}",
+                f"restored {self.notebook} from the shipped course",
+            ]
+        out += [f"removed {name}: an older copy bplab had put beside it, not needed any more" for name in self.removed]
+        out += [f"left {name} as it is, since you changed it; delete it once you no longer need it" for name in self.left]
+        return out
 
 
 def _check_folder(folder: Path) -> Path:
@@ -99,38 +97,19 @@ def _check_folder(folder: Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise CourseCopyError(
             f"DIR: expected a folder for the course, but {folder} is a file. "
-            "Choose another name, e.g. bplab copy ./bplab-course"
+            f"Choose another name, e.g. {bplab_command('copy', './bplab-course')}"
         )
     for parent in folder.parents:
         if parent.exists() and not parent.is_dir():
-            raise CourseCopyError(f"DIR: {parent} is a file, so {folder} cannot be created there.")
+            raise CourseCopyError(
+                f"DIR: {parent} is a file, so {folder} cannot be created there. "
+                f"Choose another folder, e.g. {bplab_command('copy', './bplab-course')}"
+            )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CourseCopyError(f"DIR: cannot create {folder}: {exc.strerror}") from None
+        raise describe(exc, folder, f"create the course folder {folder}") from None
     return folder
-
-
-def read_manifest(folder: Path) -> dict[str, str]:
-    """The recorded SHA-256 of each copied file (empty when there is no readable manifest)."""
-    path = Path(folder) / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        # An unreadable manifest: trust nothing, so every differing file counts as the learner's.
-        return {}
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, dict):
-        return {}
-    return {str(name): str(digest) for name, digest in files.items()}
-
-
-def write_manifest(folder: Path, files: dict[str, str], version: str) -> None:
-    """Record the SHA-256 of each copied file (atomically)."""
-    payload = {"format": MANIFEST_FORMAT, "bplab_version": version, "files": dict(sorted(files.items()))}
-    _write_atomic(Path(folder) / MANIFEST_NAME, (json.dumps(payload, indent=1) + "\n").encode("utf-8"))
 
 
 def _sibling(relative: str, tag: str) -> str:
@@ -155,7 +134,14 @@ def _free_sibling(
     return candidate
 
 
-def _write_beside(folder: Path, relative: str, shipped: bytes, manifest: dict[str, str]) -> str:
+def _is_new_version_of(name: str, relative: str) -> bool:
+    """True for ``a/b.new.ipynb`` and ``a/b.new-2.ipynb`` (...) when ``relative`` is ``a/b.ipynb``."""
+    path, original = PurePosixPath(name), PurePosixPath(relative)
+    pattern = re.escape(original.stem) + r"\.new(-\d+)?" + re.escape(original.suffix)
+    return path.parent == original.parent and re.fullmatch(pattern, path.name) is not None
+
+
+def _write_beside(folder: Path, relative: str, shipped: bytes, manifest: Manifest) -> str:
     """Write the shipped version next to the learner's file as ``name.new.ext``; its relative path.
 
     An existing ``.new`` file is replaced only if bplab wrote it and nobody changed it since
@@ -166,21 +152,37 @@ def _write_beside(folder: Path, relative: str, shipped: bytes, manifest: dict[st
 
     def reusable(path: Path) -> bool:
         digest = sha256_of(path)
-        return digest == shipped_hash or digest == manifest.get(path.relative_to(folder).as_posix())
+        return digest == shipped_hash or digest == manifest.files.get(path.relative_to(folder).as_posix())
 
     new_name = _free_sibling(folder, relative, "new", reusable=reusable)
     target = folder / new_name
     if not target.exists() or sha256_of(target) != shipped_hash:
-        _write_atomic(target, shipped)
-    manifest[new_name] = shipped_hash
+        write_atomic(target, shipped)
+    manifest.files[new_name] = shipped_hash  # bplab's until someone edits it
     return new_name
+
+
+def _already_offered(folder: Path, relative: str, manifest: Manifest, shipped_hash: str) -> bool:
+    """True when the learner's copy of ``relative`` was made from this shipped version, or was offered it.
+
+    Offered: the ``.new`` file bplab wrote beside it still holds exactly this version (how a
+    folder copied by bplab 0.1.0, whose manifest has no ``shipped`` map, shows it).
+    """
+    if manifest.shipped_at_copy(relative) == shipped_hash:
+        return True
+    new_name = _sibling(relative, "new")
+    new_path = folder / new_name
+    return (
+        manifest.files.get(new_name) == shipped_hash and new_path.is_file() and sha256_of(new_path) == shipped_hash
+    )
 
 
 def copy_course(folder: Path, source: Path | None = None, version: str | None = None) -> CopyReport:
     """Copy every shipped course file into ``folder``; never overwrite a file the learner changed.
 
     ``source`` defaults to the shipped course (:func:`bplab.app.course.course_dir`). A learner's
-    changed file stays as it is and the shipped version is written beside it as ``*.new.*``.
+    changed file stays as it is; the shipped version is written beside it as ``*.new.*`` only
+    when the course changed since the learner's copy was made.
     """
     folder = _check_folder(folder)
     source = course_dir() if source is None else Path(source)
@@ -188,31 +190,36 @@ def copy_course(folder: Path, source: Path | None = None, version: str | None = 
     manifest = read_manifest(folder)
     report = CopyReport(folder=folder)
     for relative in list_course_files(source):
-        shipped = (source / relative).read_bytes()
+        shipped = read_bytes(source / relative)
         shipped_hash = hashlib.sha256(shipped).hexdigest()
         target = folder / relative
         if target.exists() and not target.is_file():
             raise CourseCopyError(
                 f"{target} is a folder, but the course has a file there. Rename that folder and "
-                "run bplab copy again."
+                f"run {bplab_command('copy', str(folder))} again."
             )
         if not target.exists():
-            _write_atomic(target, shipped)
-            manifest[relative] = shipped_hash
+            write_atomic(target, shipped)
+            manifest.record(relative, shipped_hash, shipped_hash)
             report.added.append(relative)
             continue
         current_hash = sha256_of(target)
         if current_hash == shipped_hash:
-            manifest[relative] = shipped_hash
+            manifest.record(relative, shipped_hash, shipped_hash)
             report.unchanged.append(relative)
-        elif manifest.get(relative) == current_hash:
+        elif manifest.files.get(relative) == current_hash:
             # Still exactly what bplab copied last time: bplab's to update.
-            _write_atomic(target, shipped)
-            manifest[relative] = shipped_hash
+            write_atomic(target, shipped)
+            manifest.record(relative, shipped_hash, shipped_hash)
             report.updated.append(relative)
+        elif _already_offered(folder, relative, manifest, shipped_hash):
+            # The learner's, and the course has nothing new for it: write nothing.
+            manifest.record(relative, None, shipped_hash)
+            report.kept.append(relative)
         else:
-            # The learner's: leave it; write the shipped version beside it.
-            report.kept.append((relative, _write_beside(folder, relative, shipped, manifest)))
+            # The learner's, and the course changed since: the new version goes beside it.
+            report.offered.append((relative, _write_beside(folder, relative, shipped, manifest)))
+            manifest.record(relative, None, shipped_hash)
     write_manifest(folder, manifest, version)
     return report
 
@@ -245,32 +252,58 @@ def find_notebook(name: str, available: list[str]) -> str:
     raise CourseCopyError(f"NOTEBOOK: {name!r} is not a notebook of the course.{hint}{listing}")
 
 
+def _clear_new_versions(folder: Path, relative: str, manifest: Manifest, shipped_hash: str) -> tuple[list[str], list[str]]:
+    """Remove the ``.new`` versions of ``relative`` that bplab wrote and nobody changed; (removed, left).
+
+    A ``.new`` file that holds the shipped version itself is removed too (nothing is lost: the
+    restored notebook has the same bytes); one the learner changed is left, and reported.
+    """
+    candidates = {_sibling(relative, "new")} | {name for name in manifest.files if _is_new_version_of(name, relative)}
+    removed, left = [], []
+    for name in sorted(candidates):
+        path = folder / name
+        if not path.is_file():
+            manifest.forget(name)
+            continue
+        digest = sha256_of(path)
+        if digest in (shipped_hash, manifest.files.get(name)):
+            remove(path)
+            manifest.forget(name)
+            removed.append(name)
+        else:
+            left.append(name)
+    return removed, left
+
+
 def reset_notebook(
     folder: Path, name: str, source: Path | None = None, version: str | None = None, now: datetime | None = None
 ) -> ResetReport:
     """Restore one notebook from the shipped course, saving the learner's version as a backup first.
 
     The backup is ``name.backup-YYYYMMDD-HHMMSS.ipynb`` beside the notebook (never overwriting
-    anything). Raises :class:`CourseCopyError` for a name that is not in the course.
+    anything). The ``name.new.ipynb`` versions bplab had written beside it are removed, unless
+    the learner changed them. Raises :class:`CourseCopyError` for a name that is not in the course.
     """
     source = course_dir() if source is None else Path(source)
     relative = find_notebook(name, [path for path in list_course_files(source) if path.endswith(".ipynb")])
     folder = _check_folder(folder)
     version = version or _bplab_version()
-    shipped = (source / relative).read_bytes()
+    shipped = read_bytes(source / relative)
+    shipped_hash = hashlib.sha256(shipped).hexdigest()
     target = folder / relative
     backup: str | None = None
     if target.is_dir():
         raise CourseCopyError(f"{target} is a folder, not a notebook. Rename it and run the reset again.")
-    if target.exists() and target.read_bytes() != shipped:
+    if target.exists() and sha256_of(target) != shipped_hash:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
         backup = _free_sibling(folder, relative, f"backup-{stamp}")
-        os.replace(target, folder / backup)  # a rename: the learner's bytes are never rewritten
-    _write_atomic(target, shipped)
+        move(target, folder / backup)  # a rename: the learner's bytes are never rewritten
+    write_atomic(target, shipped)
     manifest = read_manifest(folder)
-    manifest[relative] = hashlib.sha256(shipped).hexdigest()
+    removed, left = _clear_new_versions(folder, relative, manifest, shipped_hash)
+    manifest.record(relative, shipped_hash, shipped_hash)
     write_manifest(folder, manifest, version)
-    return ResetReport(notebook=relative, backup=backup)
+    return ResetReport(notebook=relative, backup=backup, removed=removed, left=left)
 
 
 def _bplab_version() -> str:

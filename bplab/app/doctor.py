@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from bplab.app.hints import bplab_command, shell_word
+
 MINIMUM_PYTHON = (3, 11)
 KERNEL_NAME = "python3"
 KERNEL_TIMEOUT = 90.0  # seconds: start + first FigureWidget (2-5 s) on a slow machine, with room
@@ -142,13 +144,6 @@ def version_satisfies(found: str, requirement: Requirement) -> bool:
     if not _at_least(found, requirement.minimum):
         return False
     return requirement.below is None or not _at_least(found, requirement.below)
-
-
-def shell_word(word: str) -> str:
-    """``word`` as typed in a shell: bare when safe, else in double quotes (bash, zsh, cmd and PowerShell agree)."""
-    if re.fullmatch(r"[\w./:@+-]+", word):
-        return word
-    return '"' + word.replace('"', '\\"') + '"'
 
 
 def pip_command(python_executable: str, *specs: str, force: bool = False) -> str:
@@ -409,9 +404,12 @@ def report(checks: list[Check], out: TextIO) -> int:
         if check.fix:
             print(f"       fix: {check.fix}", file=out)
     if failed:
-        print(f"\n{len(failed)} problem(s) found. Run each 'fix' command above, then bplab doctor again.", file=out)
+        print(
+            f"\n{len(failed)} problem(s) found. Run each 'fix' command above, then again: {bplab_command('doctor')}",
+            file=out,
+        )
         return 1
-    print(f"\nAll good: {len(checks)} checks passed. Start the course with: bplab lab", file=out)
+    print(f"\nAll good: {len(checks)} checks passed. Start the course with: {bplab_command('lab')}", file=out)
     return 0
 
 

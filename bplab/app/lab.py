@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bplab.app.course import START_PAGE
+from bplab.app.hints import bplab_command
 
 HOST = "127.0.0.1"
 FIRST_PORT = 8888
@@ -120,7 +121,7 @@ def run_lab(launch: LabLaunch) -> int:
     try:
         process = subprocess.Popen(launch.command, cwd=launch.folder, env=env)
     except OSError as exc:
-        raise LabError(f"could not start JupyterLab ({exc}); check it with: bplab doctor") from None
+        raise LabError(f"could not start JupyterLab ({exc}); check it with: {bplab_command('doctor')}") from None
     def forward(signum: int, frame: object) -> None:
         process.send_signal(signum)  # `kill` of bplab stops JupyterLab too, not only this wrapper
 

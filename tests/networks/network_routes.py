@@ -12,16 +12,15 @@ import numpy as np
 import pytest
 
 from bplab import compare, gradcheck
+from bplab.app.hints import torch_hint
 
 try:
     import torch
 except ImportError:
     torch = None
 
-needs_torch = pytest.mark.skipif(
-    torch is None,
-    reason="PyTorch is not installed (it is optional); `pip install torch==2.13.0` adds the comparisons against it",
-)
+# Optional: says so, and how to add PyTorch's CPU build (never the multi-GB CUDA wheel).
+needs_torch = pytest.mark.skipif(torch is None, reason=torch_hint())
 
 TOLERANCE = 1e-6
 
