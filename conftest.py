@@ -9,11 +9,19 @@ timings. Left out of the comparison, because they are not the lesson's results:
 - widget views (nbval skips ``application/vnd.jupyter.widget-view+json`` itself) *and* their
   ``text/plain`` fallback, the widget's repr (``FigureWidget({... every trace's data ...})``):
   the browser tests check what a widget shows.
+
+Exercise progress: every ``check`` in a test, a notebook run by nbval or a kernel of the browser
+tests records its verdict in the file ``BPLAB_PROGRESS`` names. It is set here, at import, before
+any kernel starts (kernels inherit the environment), to a temporary folder removed at the end, so
+no run writes into the repository or into the learner's own progress.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +29,8 @@ import pytest
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 ROOT = Path(__file__).resolve().parent
+PROGRESS_DIR = Path(tempfile.mkdtemp(prefix="bplab-test-progress-"))
+os.environ["BPLAB_PROGRESS"] = str(PROGRESS_DIR / "progress.json")
 
 
 def _without_widget_reprs(outputs: list) -> list:
@@ -53,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     compare_outputs._bplab_widget_reprs = True  # type: ignore[attr-defined]
     IPyNbCell.compare_outputs = compare_outputs
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the temporary progress folder of this run."""
+    shutil.rmtree(PROGRESS_DIR, ignore_errors=True)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -130,10 +130,13 @@ def register(primitive: Primitive) -> Primitive:
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     """Sum ``grad`` over the axes NumPy broadcast, so that it gets back ``shape``."""
-    grad = np.asarray(grad)
+    if grad.__class__ is not np.ndarray:
+        grad = np.asarray(grad)
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra == 1 and grad.shape[1:] == shape:  # the common case: a bias summed over the batch
+        return np.add.reduce(grad, axis=0)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -442,6 +445,34 @@ sign = elementwise(
     doc=r"$\operatorname{sign}(x)$; derivative 0 away from 0.",
 )
 
+
+def _cosh_bound(constant: float) -> float:
+    return math.cosh(min(abs(constant), 700.0))
+
+
+def _sech_forward(x: Array) -> Array:
+    r"""$\operatorname{sech} x = 2e^{-|x|} / (1 + e^{-2|x|})$: no overflow for large $|x|$, where cosh would."""
+    decay = np.exp(-np.abs(x))
+    return 2.0 * decay / (1.0 + decay * decay)
+
+
+sinh = elementwise(
+    "sinh", np.sinh, lambda g, out, x: g * np.cosh(x), bound=_cosh_bound,
+    formula=r"\sinh x,\quad d/dx = \cosh x", doc=r"$\sinh x$; derivative $\cosh x$.",
+)
+
+cosh = elementwise(
+    "cosh", np.cosh, lambda g, out, x: g * np.sinh(x), bound=_cosh_bound,
+    formula=r"\cosh x,\quad d/dx = \sinh x", doc=r"$\cosh x$; derivative $\sinh x$.",
+)
+
+sech = elementwise(
+    "sech", _sech_forward, lambda g, out, x: -g * out * np.tanh(x),
+    formula=r"\operatorname{sech} x = 1/\cosh x,\quad d/dx = -\operatorname{sech} x \tanh x",
+    doc=r"$\operatorname{sech} x = 1/\cosh x$, $\tanh$'s slope is $\operatorname{sech}^2 x$; "
+        r"derivative $-\operatorname{sech} x \tanh x$.",
+)
+
 log_sigmoid = register(Primitive(
     name="log_sigmoid",
     forward=kernels.log_sigmoid,
@@ -565,6 +596,8 @@ def _promote_for_matmul(a, b, g):
 
 def matmul_vjp_left(g: Array, out: Array, a: Array, b: Array) -> Array:
     r"""$\bar A = \bar C B^\top$ for $C = A B$ (1-D operands and stacks as NumPy's matmul treats them)."""
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the general promotion's bookkeeping
+        return g @ b.T
     a2, b2, g2, a_is_vector, _ = _promote_for_matmul(a, b, g)
     grad = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
     return grad[0] if a_is_vector else grad
@@ -572,6 +605,8 @@ def matmul_vjp_left(g: Array, out: Array, a: Array, b: Array) -> Array:
 
 def matmul_vjp_right(g: Array, out: Array, a: Array, b: Array) -> Array:
     r"""$\bar B = A^\top \bar C$ for $C = A B$."""
+    if a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
     a2, b2, g2, _, b_is_vector = _promote_for_matmul(a, b, g)
     grad = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
     return grad[:, 0] if b_is_vector else grad

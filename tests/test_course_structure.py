@@ -46,7 +46,7 @@ def test_lesson_conventions(path):
     assert "What you learned" in closing and "00_start_here.ipynb" in closing
     joined = "\n".join(code)
     assert re.search(r"from bplab\.explorers\.\w+ import \w+", joined), "no explorer"
-    assert "check_" in joined and "from bplab.exercises import" in joined, "no checked exercise"
+    assert re.search(r'\bcheck\("\d\d\.\w+", ', joined) and "from bplab.exercises import" in joined, "no checked exercise"
     assert "answer = ..." in joined, "exercises start untouched"
     assert "sys.path" not in joined
 

@@ -1,4 +1,4 @@
-"""The "your turn" checkers: equivalent answers pass, wrong ones get the hint, untouched ones run."""
+"""The checkers behind "your turn" cells: equivalent answers pass, wrong ones say why, untouched ones run."""
 
 from __future__ import annotations
 
@@ -97,3 +97,56 @@ def test_check_formula_never_raises_or_hangs_on_strange_answers():
     assert check_formula("log(0)", "x").verdict == UNREADABLE
     assert check_formula("(sigmoid(x) + tanh(x) + exp(x))**40", "x").verdict == NOT_YET  # decided by numbers, fast
     assert check_formula("abs(10**99)**100", "x").verdict == UNREADABLE
+
+
+def test_the_checkers_stay_importable_where_they_were():
+    import bplab.exercises as exercises
+    from bplab.exercises import checkers
+
+    for name in ("check_number", "check_formula", "check_choice", "check_gradients", "Feedback"):
+        assert getattr(exercises, name) is getattr(checkers, name, getattr(exercises, name))
+
+
+def test_check_number_with_a_stated_precision():
+    from bplab.exercises import DecimalPlaces, SignificantFigures
+
+    assert check_number("1/3", 1 / 3, precision=SignificantFigures(3)).correct
+    assert check_number(0.333, 1 / 3, precision=SignificantFigures(3)).correct
+    assert not check_number(0.3367, 1 / 3, precision=SignificantFigures(3)).correct  # 1% off, 0.1% asked
+    assert check_number(0.4745, 0.4745, precision=DecimalPlaces(4)).correct
+    assert "close" in check_number(0.4746, 0.4745, precision=DecimalPlaces(4)).message
+
+
+def test_check_formula_with_the_lessons_names():
+    assert check_formula("2*(a - y)*i", "2*i*(i*w - y)", names={"a": "i*w"}).correct
+    assert check_formula("2*v", "2*(w*x + b)", names={"u": "w*x", "v": "u + b"}).correct  # names in names
+    assert not check_formula("2*(a - y)", "2*i*(i*w - y)", names={"a": "i*w"}).correct
+
+
+def test_check_gradients_reports_every_failing_gradient_output_layer_first():
+    import numpy as np
+
+    from bplab.exercises import check_gradients
+    from bplab.exercises.checkers import output_layer_first
+
+    assert output_layer_first(["W1", "b1", "W2", "b2", "scale"]) == ["W2", "b2", "W1", "b1", "scale"]
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5, 3))
+    at = {"W1": rng.standard_normal((3, 4)), "b1": np.zeros(4), "W2": rng.standard_normal((4, 1)), "b2": np.zeros(1)}
+
+    def loss(W1, b1, W2, b2):
+        return (((X @ W1 + b1).tanh() @ W2 + b2) ** 2).mean()
+
+    def by_hand(W1, b1, W2, b2):
+        A1 = np.tanh(X @ W1 + b1)
+        delta2 = 2 * (A1 @ W2 + b2) / len(X)
+        delta1 = (delta2 @ W2.T) * (1 - A1**2)
+        return {"W1": X.T @ delta1, "b1": delta1.sum(axis=0), "W2": A1.T @ delta2, "b2": delta2.sum(axis=0)}
+
+    right = by_hand(**at)
+    assert check_gradients(right, loss, at).correct
+    wrong = check_gradients({**right, "W1": right["W1"].T, "b1": right["b1"] * 0, "b2": right["b2"] + 1}, loss, at)
+    message = wrong.message
+    assert "3 of 4 gradients are wrong (output layer first)" in message
+    assert message.index("for b2") < message.index("for W1") < message.index("for b1")
+    assert "shape of W1, (3, 4)" in message

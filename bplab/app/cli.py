@@ -15,6 +15,9 @@ from typing import TextIO
 
 from bplab.app.course import CourseNotFoundError, course_dir, list_notebooks
 from bplab.app.course_copy import CourseCopyError, copy_course, reset_notebook
+from bplab.app.export import ExportError, export_course
+from bplab.app.hints import bplab_command
+from bplab.app.hub_link import DEFAULT_BRANCH, HubLinkError, hub_link
 from bplab.app.lab import LabError, choose_port, lab_launch, make_token, run_lab
 
 DEFAULT_FOLDER = "bplab-course"
@@ -38,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bplab",
         description="bplab: backpropagation taught at five levels, in JupyterLab.",
-        epilog="Start here: bplab lab   (copies the course to ./bplab-course and opens it)",
+        # The command as it works without an activated venv; raw, so a long path is never wrapped.
+        epilog=f"Start here (copies the course to ./{DEFAULT_FOLDER} and opens it):\n  {bplab_command('lab')}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bplab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -59,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     copy = commands.add_parser(
         "copy",
         help="copy the course into DIR; notebooks you changed are kept, new versions go beside them",
-        description="Copy the course into DIR. A notebook you changed is never overwritten: the new "
-        "version is written beside it as NAME.new.ipynb. --reset NOTEBOOK restores one notebook "
-        "after saving yours as a timestamped backup.",
+        description="Copy the course into DIR. A notebook you changed is never overwritten: when the "
+        "course has a new version of it since your copy, that is written beside it as NAME.new.ipynb. "
+        "--reset NOTEBOOK restores one notebook after saving yours as a timestamped backup, and "
+        "removes the NAME.new.ipynb bplab had put beside it.",
     )
     copy.add_argument("folder", metavar="DIR", help="your course folder, e.g. ./bplab-course")
     copy.add_argument("--reset", action="append", metavar="NOTEBOOK", default=[],
@@ -75,6 +81,39 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--no-kernel", action="store_true", help="skip starting a kernel (faster, checks less)")
 
     commands.add_parser("list", help="list the course's notebooks", description="List the course's notebooks.")
+
+    progress = commands.add_parser(
+        "progress",
+        help="show which exercises you solved, per notebook",
+        description="Show, per notebook, which exercises you solved, tried or have not tried yet. "
+        "Read from your course folder's progress file (or $BPLAB_PROGRESS); nothing is sent anywhere.",
+    )
+    progress.add_argument("folder", nargs="?", default=None, metavar="DIR",
+                          help=f"your course folder (default: the one you are in, else ./{DEFAULT_FOLDER})")
+
+    link = commands.add_parser(
+        "hub-link",
+        help="print the nbgitpuller link that brings the course to each learner of a JupyterHub",
+        description="Print an nbgitpuller link for a JupyterHub: a learner who opens it gets the course "
+        "pulled into their server (their edits kept) and lands on its start page in JupyterLab. "
+        "The hub needs nbgitpuller in its user environment.",
+    )
+    link.add_argument("hub_url", metavar="HUB_URL", help="the hub's address, e.g. https://hub.example.org")
+    link.add_argument("--repo", default=None, metavar="URL",
+                      help="the course's git repository (default: the Repository URL in bplab's package metadata)")
+    link.add_argument("--branch", default=DEFAULT_BRANCH, metavar="B",
+                      help=f"the branch to pull (default: {DEFAULT_BRANCH})")
+
+    export = commands.add_parser(
+        "export",
+        help="write the course as static HTML pages (read offline, on a phone, or in a learning-management system)",
+        description="Write the course into DIR as static HTML pages: stored outputs, typeset math and "
+        "interactive plotly figures, with everything the pages need inside DIR (no kernel, no network). "
+        "Explorers are shown as pictures at their settings. Open DIR/index.html, the course map.",
+    )
+    export.add_argument("folder", metavar="DIR", help="a new or empty folder for the pages, e.g. ./bplab-static")
+    export.add_argument("--force", action="store_true",
+                        help="write into DIR even if it is not empty (files of the same name are replaced)")
     return parser
 
 
@@ -115,16 +154,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             from bplab.app import doctor
 
             return doctor.run(out=out, kernel=not args.no_kernel)
+        if args.command == "progress":
+            from bplab.app.progress_report import run as show_progress
+
+            return show_progress(args.folder, out, default_folder=DEFAULT_FOLDER)
         if args.command == "list":
             print(f"course: {course_dir()}", file=out)
             for name in list_notebooks():
                 print(f"  {name}", file=out)
             return 0
-    except (CourseCopyError, CourseNotFoundError, LabError) as exc:
+        if args.command == "hub-link":
+            print(hub_link(args.hub_url, repo=args.repo, branch=args.branch), file=out)
+            return 0
+        if args.command == "export":
+            for line in export_course(Path(args.folder), force=args.force).lines():
+                print(line, file=out)
+            return 0
+    except (CourseCopyError, CourseNotFoundError, LabError, HubLinkError, ExportError) as exc:
         print(f"bplab {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # permissions, full disk, ...: say which file, lose nothing
-        print(f"bplab {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+    except OSError as exc:  # permissions, full disk, ...: say which file and what to do, lose nothing
+        from bplab.app.safe_files import describe
+
+        where = Path(exc.filename) if exc.filename else Path.cwd()
+        print(f"bplab {args.command}: error: {describe(exc, where, f'use {where}')}", file=sys.stderr)
         return 2
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse's choices make this unreachable
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from bplab.check import Comparison, compare
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, FormulaBox, Slider, ValuesBox
-from bplab.plots import node_title, graph_figure
+from bplab.plots import graph_figure, node_title
 
 MAX_STEPS = 400
 
