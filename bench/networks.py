@@ -7,8 +7,10 @@ One BLAS thread (threadpoolctl) and one torch thread; the implementations run in
 step by step, so that the machine's drift hits them alike (timings on these 2-core machines
 swing 10-100x between runs, ratios in the same run do not). A step is forward, loss,
 backward, SGD update, zero grad. Reported: median microseconds per step, ratios, and the
-backward/forward time ratio of each implementation. Targets (design.md): bplab ≤ 1.0x PyTorch
-at 2-16-16-1, ≤ 1.5x at 784-128-10, backward ≤ 3x forward.
+backward/forward time ratio of each implementation. Targets (design.md and the engine-speed issue):
+bplab at most 0.45x PyTorch at 2-16-16-1 (moonshot 0.35x) and 0.8x at 784-128-10 with batch 256;
+at most 1.3x the hand-written NumPy at every size and dtype (moonshot 1.15x); backward/forward at
+most 1.3 at MNIST size.
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ class Config:
 
 
 CONFIGS = [
-    Config("2-16-16-1 tanh", [2, 16, 16, 1], "tanh", 200, "bce", 1.0),
+    Config("2-16-16-1 tanh", [2, 16, 16, 1], "tanh", 200, "bce", 0.45),
     Config("2-64-64-2 tanh", [2, 64, 64, 2], "tanh", 1000, "ce", None),
-    Config("784-128-10/64 relu", [784, 128, 10], "relu", 64, "ce", 1.5),
-    Config("784-128-10/256 relu", [784, 128, 10], "relu", 256, "ce", 1.5),
+    Config("784-128-10/64 relu", [784, 128, 10], "relu", 64, "ce", None),
+    Config("784-128-10/256 relu", [784, 128, 10], "relu", 256, "ce", 0.8),
 ]
 LR = 0.01
+NUMPY_TARGET = 1.3  # bplab / hand-written NumPy, every size and dtype
+BACKWARD_TARGET = 1.3  # backward / forward at MNIST size
 
 
 def make_data(config: Config, dtype, seed: int = 0):
@@ -233,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
                 bp, npy = times["bplab"], times["numpy"]
                 tch = times.get("torch")
                 vs_torch = bp["step"] / tch["step"] if tch else float("nan")
-                target = f"≤{config.target:.1f}x" if config.target else "-"
+                target = f"≤{config.target:.2f}x" if config.target else "-"
                 ratio = bp["backward"] / bp["forward"]
                 torch_step = f"{tch['step']:>9.0f}" if tch else f"{'-':>9}"
                 torch_ratio = f"{vs_torch:>8.2f}x" if tch else f"{'-':>9}"
@@ -243,9 +247,13 @@ def main(argv: list[str] | None = None) -> None:
                       f"{npy['backward'] / npy['forward']:>6.2f} {torch_backward}")
                 if config.target and tch:
                     verdicts.append((f"{config.name} {np.dtype(dtype).name} vs torch", vs_torch <= config.target,
-                                     f"{vs_torch:.2f}x (target ≤{config.target:.1f}x)"))
-                verdicts.append((f"{config.name} {np.dtype(dtype).name} backward/forward", ratio <= 3.0,
-                                 f"{ratio:.2f} (target ≤3)"))
+                                     f"{vs_torch:.2f}x (target ≤{config.target:.2f}x)"))
+                vs_numpy = bp["step"] / npy["step"]
+                verdicts.append((f"{config.name} {np.dtype(dtype).name} vs numpy", vs_numpy <= NUMPY_TARGET,
+                                 f"{vs_numpy:.2f}x (target ≤{NUMPY_TARGET:.1f}x)"))
+                if config.sizes[0] == 784:
+                    verdicts.append((f"{config.name} {np.dtype(dtype).name} backward/forward", ratio <= BACKWARD_TARGET,
+                                     f"{ratio:.2f} (target ≤{BACKWARD_TARGET})"))
         print()
         missed = [v for v in verdicts if not v[1]]
         for name, _, detail in missed:
