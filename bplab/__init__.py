@@ -10,16 +10,19 @@ r"""bplab: backpropagation taught at five levels, on a small NumPy engine checke
 ``import bplab`` is quick: SymPy, plotly and ipywidgets load only when a feature needs them.
 """
 
+from bplab import func
 from bplab.check import compare, gradcheck
+from bplab.checkpointing import checkpoint, saved_bytes
 from bplab.engine import Value, no_grad
 from bplab.symbolic import from_sympy, parse, to_sympy
 from bplab.version import __version__
 
 
-__all__ = ["Value", "compare", "from_sympy", "gradcheck", "no_grad", "parse", "to_sympy", "__version__"]
+__all__ = ["Value", "checkpoint", "compare", "from_sympy", "func", "gradcheck", "no_grad", "parse", "saved_bytes",
+           "to_sympy", "__version__"]
 
 _SUBMODULES = {"nn", "init", "optim", "train", "data", "conv", "recurrent", "plots", "explorers", "exercises",
-               "symbolic", "parser", "check", "ops", "engine", "kernels", "validation", "divergence", "delta_equations"}
+               "symbolic", "parser", "check", "ops", "engine", "checkpointing", "kernels", "validation", "divergence", "delta_equations"}
 
 
 def __getattr__(name: str):

@@ -135,20 +135,28 @@ class Value:
         For a scalar the seed is 1. For an array, pass ``gradient`` of the same shape
         (the vector in the vector-Jacobian product), or reduce first (``y.sum().backward()``).
         """
+        self._reverse_pass(self._seed(gradient, "backward"), store=True)
+
+    def _seed(self, gradient: ArrayLike | None, caller: str) -> np.ndarray:
+        """The starting gradient: 1 for a single number, else ``gradient`` (a private copy, of this Value's shape)."""
         if gradient is None:
             if self.data.ndim != 0:
                 raise ValueError(
-                    f"backward(): this Value has shape {self.data.shape}, not a single number, so the "
-                    "starting gradient is ambiguous; reduce it first (value.sum().backward()) or pass "
-                    f"backward(gradient=np.ones({self.data.shape}))"
+                    f"{caller}(): this Value has shape {self.data.shape}, not a single number, so the "
+                    f"starting gradient is ambiguous; reduce it first ({'value.sum().backward()' if caller == 'backward' else 'value.sum()'}) "
+                    f"or pass gradient=np.ones({self.data.shape})"
                 )
-            seed = np.ones_like(self.data)
-        else:
-            seed = np.array(as_float_array(gradient, "gradient"))  # a copy: the caller keeps theirs
-            if seed.shape != self.data.shape:
-                raise ValueError(
-                    f"backward(gradient=...): expected shape {self.data.shape} (the Value's shape), got {seed.shape}"
-                )
+            return np.ones_like(self.data)
+        seed = np.array(as_float_array(gradient, "gradient"), dtype=self.data.dtype)  # a copy: the caller keeps theirs
+        if seed.shape != self.data.shape:
+            raise ValueError(
+                f"{caller}(gradient=...): expected shape {self.data.shape} (the Value's shape), got {seed.shape}"
+            )
+        return seed
+
+    def _reverse_pass(self, seed: np.ndarray, store: bool, wanted: dict[int, Any] | None = None) -> None:
+        """Walk the graph backwards from this Value with ``seed``; ``store`` adds into every ``.grad``,
+        ``wanted`` (``id -> None``) receives the total gradient of each node it names instead."""
         # pending[id(node)]: the gradient collected so far for a node not yet visited. A leaf's entry is
         # always an array no other node holds (it becomes the leaf's .grad as is, and optimizers may
         # update it in place): a VJP's pass-through (add hands g to both inputs) or a view is copied
@@ -156,16 +164,17 @@ class Value:
         pending: dict[int, np.ndarray] = {id(self): seed}
         for node in reversed(self.topological_order(needing_gradient=True)):
             g = pending.pop(id(node))
+            if wanted is not None and id(node) in wanted:
+                wanted[id(node)] = g
             op = node._op
             if op is None:
-                node._accumulate(g)
+                if store:
+                    node._accumulate(g)
                 continue
             if g.__class__ is not np.ndarray or g.dtype != node.data.dtype:
                 g = np.asarray(g, dtype=node.data.dtype)
-            if node._grad is None:  # an inner node: kept for the graph figures, never updated in place
-                node._grad = g
-            else:
-                node._grad = node._grad + g
+            if store:  # an inner node's gradient: kept for the graph figures, never updated in place
+                node._grad = g if node._grad is None else node._grad + g
             parents = node._parents
             arrays = [p.data for p in parents]
             vjps, out, params = op.vjps, node.data, node._params
@@ -346,6 +355,7 @@ class Value:
 
 class _GradMode(threading.local):
     enabled = True  # per thread, as PyTorch's grad mode: a background job's no_grad leaves the kernel's thread alone
+    tangents: dict[int, Any] | None = None  # forward mode's tangents while a forward_mode block runs
 
 
 _grad_mode = _GradMode()
@@ -377,6 +387,87 @@ class no_grad:  # noqa: N801  (PyTorch's name)
                 return function(*args, **kwargs)
 
         return without_graph
+
+
+def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None) -> list[np.ndarray]:
+    r"""$\partial\,\text{output}/\partial\,x$ for each Value $x$ of ``inputs`` (PyTorch's ``torch.autograd.grad``).
+
+    Nothing is stored in any ``.grad``: the gradients are returned, one array per input, each of
+    its input's shape (zeros where the output does not depend on it). ``gradient`` is the
+    starting gradient, needed when ``output`` is not a single number.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"output: expected a Value, got {type(output).__name__} {short_repr(output)}")
+    inputs = list(inputs)
+    for position, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"inputs[{position}]: expected a Value, got {type(x).__name__} {short_repr(x)}")
+    wanted: dict[int, Any] = {id(x): None for x in inputs}
+    output._reverse_pass(output._seed(gradient, "gradients"), store=False, wanted=wanted)
+    return [np.zeros_like(x.data) if wanted[id(x)] is None else np.array(wanted[id(x)], dtype=x.data.dtype)
+            for x in inputs]
+
+
+class forward_mode:  # noqa: N801  (a context, like no_grad)
+    r"""Forward mode: inside ``with forward_mode() as tangents``, every Value computed from a Value
+    with a tangent gets its own tangent, $\dot y = J\,\dot x$, from each primitive's JVP (dual numbers:
+    a value and the direction it moves in, carried forward together).
+
+    ``tangents.seed(x, direction)`` gives ``x`` a tangent; ``tangents.of(y)`` reads one (``None``
+    when ``y`` does not depend on a seeded Value). One level only: forward mode inside forward mode
+    is refused. :func:`bplab.func.jvp` is the convenient way in.
+    """
+
+    def __init__(self) -> None:
+        self._tangents: dict[int, tuple[Value, np.ndarray]] = {}
+
+    def seed(self, value: Value, tangent: ArrayLike) -> None:
+        """Give ``value`` the tangent ``tangent`` (an array of its shape)."""
+        array = np.array(as_float_array(tangent, "tangent"), dtype=value.data.dtype)
+        if array.shape != value.data.shape:
+            raise ValueError(f"tangent: expected shape {value.data.shape} (the Value's shape), got {array.shape}")
+        self._tangents[id(value)] = (value, array)
+
+    def of(self, value: Value) -> np.ndarray | None:
+        """The tangent of ``value``, or ``None`` when it has none."""
+        entry = self._tangents.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else None
+
+    def __enter__(self) -> forward_mode:
+        if _grad_mode.tangents is not None:
+            raise RuntimeError("forward_mode: already inside forward mode; nested forward mode is not supported "
+                               "(for second derivatives use reverse mode over a Hessian-free method, or finite differences)")
+        _grad_mode.tangents = self._tangents
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _grad_mode.tangents = None
+
+
+def _carry_tangent(primitive: Primitive, parents: tuple[Value, ...], out: Value, params: dict[str, Any],
+                   tangents: dict[int, tuple[Value, np.ndarray]]) -> None:
+    r"""Give ``out`` the tangent $\sum_k J_k \dot x_k$ over the parents that have one (forward mode)."""
+    total = None
+    arrays = None
+    for index, parent in enumerate(parents):
+        entry = tangents.get(id(parent))
+        if entry is None or entry[0] is not parent:
+            continue
+        jvps = primitive.jvps
+        if jvps is None:
+            raise NotImplementedError(
+                f"{primitive.name}: this primitive has no Jacobian-vector product (jvps), so forward mode "
+                "cannot pass through it; use reverse mode (vjp, jacrev) for this function"
+            )
+        if arrays is None:
+            arrays = [p.data for p in parents]
+        contribution = jvps[index](entry[1], out.data, *arrays, **params)
+        total = contribution if total is None else total + contribution
+    if total is not None:
+        total = np.asarray(total, dtype=out.data.dtype)
+        if total.shape != out.data.shape:  # a broadcast input's tangent reaches every entry it was copied to
+            total = np.broadcast_to(total, out.data.shape)
+        tangents[id(out)] = (out, total)
 
 
 def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple[Value, ...]:
@@ -444,6 +535,9 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
         out._op = None
         out._parents = ()
         out._params = {}
+    tangents = _grad_mode.tangents
+    if tangents is not None:
+        _carry_tangent(primitive, parents, out, params, tangents)
     return out
 
 

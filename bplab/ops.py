@@ -1,11 +1,15 @@
 r"""The primitive table: every operation bplab can differentiate, defined once.
 
-A primitive is three things kept side by side, so that they cannot drift apart:
+A primitive is four things kept side by side, so that they cannot drift apart:
 
 * ``forward(*arrays, **params)``: the NumPy computation;
 * ``vjps``: one vector-Jacobian product per input, ``vjp(g, out, *arrays, **params)``,
   which turns the gradient ``g`` of the loss with respect to the output into the gradient
-  with respect to that input (the chain rule, one link at a time);
+  with respect to that input (the chain rule, one link at a time, backwards: reverse mode);
+* ``jvps``: one Jacobian-vector product per input, ``jvp(t, out, *arrays, **params)``, which
+  turns a tangent ``t`` of that input (a direction it moves in) into the output's tangent,
+  $J t$ (the chain rule forwards: forward mode). An elementwise function's Jacobian is
+  diagonal, so its JVP is its VJP's formula with ``t`` for ``g``: :func:`elementwise` reuses it;
 * ``to_sympy(*objects, **params)``: the same operation on NumPy *object* arrays of SymPy
   expressions, so that any graph can be turned into an exact formula.
 
@@ -56,7 +60,7 @@ BROADCAST_RULE = (
 
 
 class EveryInput:
-    """The ``vjps`` of a primitive that takes any number of inputs (``stack``): one rule for all.
+    """The ``vjps`` (or ``jvps``) of a primitive that takes any number of inputs (``stack``): one rule for all.
 
     ``EveryInput(vjp)`` serves input ``k`` with ``vjp(k, g, out, *arrays, **params)``.
     """
@@ -78,7 +82,8 @@ class Primitive:
     ``shape_rule`` is said to the learner when NumPy rejects the input shapes.
     ``symbol`` is the operation's label in the graph figure (default: its name).
     ``vjps`` is a tuple (one rule per input, so the primitive takes exactly that many inputs)
-    or :class:`EveryInput` (any number of inputs).
+    or :class:`EveryInput` (any number of inputs); ``jvps`` likewise, for forward mode
+    (``None``: forward mode stops at this primitive with an error that names it).
     """
 
     name: str
@@ -88,6 +93,7 @@ class Primitive:
     formula: str
     shape_rule: str = BROADCAST_RULE
     symbol: str = ""
+    jvps: tuple[VJP, ...] | EveryInput | None = None
 
     arity: int | None = field(init=False, repr=False, compare=False)  # how many inputs (None: any number)
 
@@ -248,7 +254,8 @@ def elementwise(name: str, forward: Callable[[Array], Array], vjp: VJP, formula:
                 bound: Callable[[float], float] = _at_most_one) -> Primitive:
     r"""Define, register and list an elementwise function in one entry; returns its primitive.
 
-    ``forward`` and ``vjp(g, out, x)`` are NumPy; the SymPy twin is ``sympy_name`` (default:
+    ``forward`` and ``vjp(g, out, x)`` are NumPy (the VJP also serves as the JVP: the Jacobian of an
+    entry-by-entry function is diagonal); the SymPy twin is ``sympy_name`` (default:
     ``name``) applied entry by entry. ``doc`` becomes the docstring of ``Value.<name>()``.
     """
     entry_name = sympy_name or name
@@ -257,7 +264,7 @@ def elementwise(name: str, forward: Callable[[Array], Array], vjp: VJP, formula:
         return FUNCTIONS[name].sympy_function()(x)
 
     primitive = register(Primitive(name=name, forward=forward, vjps=(vjp,), to_sympy=elementwise_twin(sympy_function),
-                                   formula=formula))
+                                   formula=formula, jvps=(vjp,)))  # a diagonal Jacobian: J t has the VJP's formula
     FUNCTIONS[name] = Function(name=name, primitive=primitive, sympy_name=entry_name, custom_sympy=custom_sympy,
                                sympy_extra_args=sympy_extra_args, typed=typed, bound=bound, doc=doc)
     return primitive
@@ -283,6 +290,7 @@ add = register(Primitive(
     to_sympy=lambda a, b: as_objects(a + b),
     formula=r"a + b,\quad \partial/\partial a = 1,\ \partial/\partial b = 1",
     symbol="+",
+    jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t),
 ))
 
 sub = register(Primitive(
@@ -295,6 +303,7 @@ sub = register(Primitive(
     to_sympy=lambda a, b: as_objects(a - b),
     formula=r"a - b,\quad \partial/\partial a = 1,\ \partial/\partial b = -1",
     symbol="−",
+    jvps=(lambda t, out, a, b: t, lambda t, out, a, b: -t),
 ))
 
 mul = register(Primitive(
@@ -307,6 +316,7 @@ mul = register(Primitive(
     to_sympy=lambda a, b: as_objects(a * b),
     formula=r"a b,\quad \partial/\partial a = b,\ \partial/\partial b = a",
     symbol="×",
+    jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: t * a),
 ))
 
 div = register(Primitive(
@@ -319,6 +329,7 @@ div = register(Primitive(
     to_sympy=lambda a, b: as_objects(a / b),
     formula=r"a / b,\quad \partial/\partial a = 1/b,\ \partial/\partial b = -a/b^2",
     symbol="÷",
+    jvps=(lambda t, out, a, b: t / b, lambda t, out, a, b: -t * out / b),
 ))
 
 neg = register(Primitive(
@@ -328,26 +339,37 @@ neg = register(Primitive(
     to_sympy=lambda x: as_objects(-x),
     formula=r"-x,\quad d/dx = -1",
     symbol="−x",
+    jvps=(lambda t, out, x: -t,),
 ))
 
 
-def _pow_vjp_base(g, out, a, b):
+def _pow_local_base(a, b):
+    r"""$\partial a^b/\partial a = b a^{b-1}$."""
     if b.ndim == 0 and b == 2.0:  # the square of every loss: skip the general power
-        return unbroadcast(g * 2.0 * a, a.shape)
-    return unbroadcast(g * b * np.power(a, b - 1.0), a.shape)
+        return 2.0 * a
+    return b * np.power(a, b - 1.0)
+
+
+def _pow_local_exponent(out, a):
+    r"""$\partial a^b/\partial b = a^b \ln a$; at a = 0 it tends to 0 (for b > 0), as PyTorch has it, not 0 * -inf."""
+    with np.errstate(divide="ignore"):
+        log_a = np.log(np.where(a == 0, 1.0, a))
+    return out * log_a
+
+
+def _pow_vjp_base(g, out, a, b):
+    return unbroadcast(g * _pow_local_base(a, b), a.shape)
 
 
 def _pow_vjp_exponent(g, out, a, b):
-    # a^b ln a; at a = 0 the product tends to 0 (for b > 0), as PyTorch has it, not 0 * -inf
-    with np.errstate(divide="ignore"):
-        log_a = np.log(np.where(a == 0, 1.0, a))
-    return unbroadcast(g * out * log_a, b.shape)
+    return unbroadcast(g * _pow_local_exponent(out, a), b.shape)
 
 
 power = register(Primitive(
     name="pow",
     forward=np.power,
     vjps=(_pow_vjp_base, _pow_vjp_exponent),
+    jvps=(lambda t, out, a, b: t * _pow_local_base(a, b), lambda t, out, a, b: t * _pow_local_exponent(out, a)),
     to_sympy=lambda a, b: as_objects(a**b),
     formula=r"a^b,\quad \partial/\partial a = b a^{b-1},\ \partial/\partial b = a^b \ln a",
     symbol="^",
@@ -477,6 +499,7 @@ log_sigmoid = register(Primitive(
     name="log_sigmoid",
     forward=kernels.log_sigmoid,
     vjps=(lambda g, out, x: g * kernels.sigmoid(-x),),
+    jvps=(lambda t, out, x: t * kernels.sigmoid(-x),),
     to_sympy=elementwise_twin(lambda v: import_sympy().log(FUNCTIONS["sigmoid"].sympy_function()(v))),
     formula=r"\ln\sigma(x) = -\ln(1+e^{-x}),\quad d/dx = 1 - \sigma(x) = \sigma(-x)",
 ))
@@ -500,6 +523,7 @@ reduce_sum = register(Primitive(
     name="sum",
     forward=_sum_forward,
     vjps=(_sum_vjp,),
+    jvps=(lambda t, out, x, axis=None, keepdims=False: np.sum(t, axis=axis, keepdims=keepdims),),
     to_sympy=lambda x, axis=None, keepdims=False: as_objects(np.sum(x, axis=axis, keepdims=keepdims)),
     formula=r"\sum_i x_i,\quad \partial/\partial x_i = 1",
     shape_rule="axis must name an existing axis of the input",
@@ -518,6 +542,7 @@ reduce_mean = register(Primitive(
     name="mean",
     forward=lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
     vjps=(_mean_vjp,),
+    jvps=(lambda t, out, x, axis=None, keepdims=False: np.mean(t, axis=axis, keepdims=keepdims),),
     to_sympy=lambda x, axis=None, keepdims=False: as_objects(
         np.sum(x, axis=axis, keepdims=keepdims) / import_sympy().Integer(_count(x.shape, axis))
     ),
@@ -526,11 +551,19 @@ reduce_mean = register(Primitive(
 ))
 
 
-def _max_vjp(g, out, x, axis=None, keepdims=False):
+def _max_share(out, x, axis, keepdims):
+    """Each entry's share of the maximum: 1 at the arg-max, shared evenly among ties, 0 elsewhere."""
     out_kept = expand_reduced(out, x.shape, axis, keepdims)
     winners = x == out_kept
-    share = winners / winners.sum(axis=normalize_axis(axis, x.ndim), keepdims=True)
-    return expand_reduced(g, x.shape, axis, keepdims) * share
+    return winners / winners.sum(axis=normalize_axis(axis, x.ndim), keepdims=True)
+
+
+def _max_vjp(g, out, x, axis=None, keepdims=False):
+    return expand_reduced(g, x.shape, axis, keepdims) * _max_share(out, x, axis, keepdims)
+
+
+def _max_jvp(t, out, x, axis=None, keepdims=False):
+    return np.sum(t * _max_share(out, x, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
 def _max_sympy(x, axis=None, keepdims=False):
@@ -553,6 +586,7 @@ reduce_max = register(Primitive(
     name="max",
     forward=lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
     vjps=(_max_vjp,),
+    jvps=(_max_jvp,),
     to_sympy=_max_sympy,
     formula=r"\max_i x_i,\quad \partial/\partial x_i = 1 \text{ at the arg-max (shared among ties)}, 0 \text{ elsewhere}",
     shape_rule="axis must name an existing axis of the input",
@@ -564,10 +598,16 @@ def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
     return expand_reduced(g, x.shape, axis, keepdims) * np.exp(x - out_kept)
 
 
+def _logsumexp_jvp(t, out, x, axis=None, keepdims=False):
+    softmax = np.exp(x - expand_reduced(out, x.shape, axis, keepdims))
+    return np.sum(t * softmax, axis=axis, keepdims=keepdims)
+
+
 logsumexp = register(Primitive(
     name="logsumexp",
     forward=kernels.logsumexp,
     vjps=(_logsumexp_vjp,),
+    jvps=(_logsumexp_jvp,),
     to_sympy=lambda x, axis=None, keepdims=False: as_objects(
         np.frompyfunc(import_sympy().log, 1, 1)(
             np.sum(np.frompyfunc(import_sympy().exp, 1, 1)(x), axis=axis, keepdims=keepdims)
@@ -616,6 +656,7 @@ matmul = register(Primitive(
     name="matmul",
     forward=np.matmul,
     vjps=(matmul_vjp_left, matmul_vjp_right),
+    jvps=(lambda t, out, a, b: np.matmul(t, b), lambda t, out, a, b: np.matmul(a, t)),
     to_sympy=lambda a, b: as_objects(np.matmul(a, b)),
     formula=r"C = A B,\quad \bar A = \bar C B^\top,\ \bar B = A^\top \bar C",
     symbol="@",
@@ -629,6 +670,7 @@ reshape = register(Primitive(
     name="reshape",
     forward=lambda x, shape: np.reshape(x, shape),
     vjps=(lambda g, out, x, shape: np.reshape(g, x.shape),),
+    jvps=(lambda t, out, x, shape: np.reshape(t, out.shape),),
     to_sympy=lambda x, shape: as_objects(np.reshape(x, shape)),
     formula=r"\text{same numbers, new shape; the gradient is reshaped back}",
     shape_rule="the new shape must hold exactly as many entries as the old one",
@@ -645,6 +687,7 @@ transpose = register(Primitive(
     name="transpose",
     forward=lambda x, axes=None: np.transpose(x, axes),
     vjps=(lambda g, out, x, axes=None: np.transpose(g, _inverse_axes(axes, x.ndim)),),
+    jvps=(lambda t, out, x, axes=None: np.transpose(t, axes),),
     to_sympy=lambda x, axes=None: as_objects(np.transpose(x, axes)),
     formula=r"x^\top,\quad \text{the gradient is transposed back}",
     shape_rule="axes must be a permutation of the input's axes",
@@ -670,6 +713,7 @@ getitem = register(Primitive(
     name="getitem",
     forward=lambda x, index: np.asarray(x[index]),
     vjps=(_getitem_vjp,),
+    jvps=(lambda t, out, x, index: np.asarray(t[index]),),
     to_sympy=lambda x, index: as_objects(x[index]),
     formula=r"x[i],\quad \text{the gradient goes back to the picked entries (added where picked twice)}",
     shape_rule="the index must fit the input's shape",

@@ -112,6 +112,10 @@ conv2d_primitive = register(Primitive(
     name="conv2d",
     forward=_conv2d_forward,
     vjps=(_conv2d_vjp_input, _conv2d_vjp_weight),
+    jvps=(  # a convolution is linear in each input: its JVP is the convolution of the tangent
+        lambda t, out, x, weight, stride=(1, 1), padding=(0, 0): _conv2d_forward(t, weight, stride, padding),
+        lambda t, out, x, weight, stride=(1, 1), padding=(0, 0): _conv2d_forward(x, t, stride, padding),
+    ),
     to_sympy=lambda x, weight, stride=(1, 1), padding=(0, 0): as_objects(_conv2d_forward(x, weight, stride, padding)),
     formula=(
         r"y_{n,o,i,j} = \sum_{c,u,v} x_{n,c,is+u,js+v} K_{o,c,u,v},\quad "
@@ -181,6 +185,12 @@ def _max_pool_vjp(g, out, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
     return _scatter_to_input(flat_index, g, x.shape, padded, padding).astype(x.dtype, copy=False)
 
 
+def _max_pool_jvp(t, out, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
+    """Each window's output moves as its arg-max entry does."""
+    flat_index, _ = _window_argmax(x, kernel, stride, padding)
+    return _pad(t, padding).ravel()[flat_index]
+
+
 def _max_pool_sympy(x, kernel=(2, 2), stride=(2, 2), padding=(0, 0)):
     sp = import_sympy()
     windows = _windows(_pad(x, padding, sp.S.NegativeInfinity), kernel, stride)
@@ -194,6 +204,7 @@ max_pool2d_primitive = register(Primitive(
     name="max_pool2d",
     forward=_max_pool_forward,
     vjps=(_max_pool_vjp,),
+    jvps=(_max_pool_jvp,),
     to_sympy=_max_pool_sympy,
     formula=r"y = \max_{(u,v) \in \text{window}} x_{u,v},\quad \partial y/\partial x_{u,v} = 1 \text{ at the arg-max}, 0 \text{ elsewhere}",
     shape_rule="input (N, C, H, W) at least as large as the kernel",
@@ -261,6 +272,7 @@ avg_pool2d_primitive = register(Primitive(
     name="avg_pool2d",
     forward=_avg_pool_forward,
     vjps=(_avg_pool_vjp,),
+    jvps=(lambda t, out, x, **params: _avg_pool_forward(t, **params),),  # linear: the tangent is averaged like the input
     to_sympy=_avg_pool_sympy,
     formula=r"y = \frac{1}{k_h k_w}\sum_{(u,v) \in \text{window}} x_{u,v},\quad \partial y/\partial x_{u,v} = \frac{1}{k_h k_w}",
     shape_rule="input (N, C, H, W) at least as large as the kernel",

@@ -28,6 +28,11 @@ linear_primitive = register(Primitive(
         lambda g, out, x, weight, bias: matmul_vjp_right(g, out, x, weight),
         lambda g, out, x, weight, bias: unbroadcast(g, bias.shape),
     ),
+    jvps=(
+        lambda t, out, x, weight, bias: t @ weight,
+        lambda t, out, x, weight, bias: x @ t,
+        lambda t, out, x, weight, bias: t,
+    ),
     to_sympy=lambda x, weight, bias: as_objects(np.matmul(x, weight) + bias),
     formula=r"y = xW + b,\quad \bar x = \bar y W^\top,\ \bar W = x^\top \bar y,\ \bar b = \textstyle\sum_n \bar y_n",
     shape_rule="x (N, in_features) @ weight (in_features, out_features) + bias (out_features,)",

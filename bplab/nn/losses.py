@@ -136,6 +136,10 @@ bce_with_logits_primitive = register(Primitive(
         lambda g, out, z, y, reduction="mean": _reduce_vjp(g, z.shape, reduction) * (kernels.sigmoid(z) - y),
         lambda g, out, z, y, reduction="mean": _reduce_vjp(g, z.shape, reduction) * -z,
     ),
+    jvps=(
+        lambda t, out, z, y, reduction="mean": _reduce(t * (kernels.sigmoid(z) - y), reduction),
+        lambda t, out, z, y, reduction="mean": _reduce(t * -z, reduction),
+    ),
     to_sympy=_bce_with_logits_sympy,
     formula=r"L = -[y \ln\sigma(z) + (1-y)\ln(1-\sigma(z))],\quad \partial L/\partial z = \sigma(z) - y",
     shape_rule="logits and targets must have the same shape",
@@ -171,13 +175,21 @@ def _bce_forward(p, y, reduction="mean"):
     return _reduce(-(y * log_p + (1.0 - y) * log_not_p), reduction)
 
 
+def _bce_local_input(p, y):
+    return (p - y) / np.maximum(p * (1.0 - p), _DENOMINATOR_FLOOR)
+
+
+def _bce_local_target(p):
+    log_p, log_not_p = _clamped_logs(p)
+    return -(log_p - log_not_p)
+
+
 def _bce_vjp_input(g, out, p, y, reduction="mean"):
-    return _reduce_vjp(g, p.shape, reduction) * (p - y) / np.maximum(p * (1.0 - p), _DENOMINATOR_FLOOR)
+    return _reduce_vjp(g, p.shape, reduction) * _bce_local_input(p, y)
 
 
 def _bce_vjp_target(g, out, p, y, reduction="mean"):
-    log_p, log_not_p = _clamped_logs(p)
-    return _reduce_vjp(g, p.shape, reduction) * -(log_p - log_not_p)
+    return _reduce_vjp(g, p.shape, reduction) * _bce_local_target(p)
 
 
 def _bce_sympy(p, y, reduction="mean"):
@@ -190,6 +202,10 @@ bce_primitive = register(Primitive(
     name="binary_cross_entropy",
     forward=_bce_forward,
     vjps=(_bce_vjp_input, _bce_vjp_target),
+    jvps=(
+        lambda t, out, p, y, reduction="mean": _reduce(t * _bce_local_input(p, y), reduction),
+        lambda t, out, p, y, reduction="mean": _reduce(t * _bce_local_target(p), reduction),
+    ),
     to_sympy=_bce_sympy,
     formula=r"L = -[y\ln p + (1-y)\ln(1-p)],\quad \partial L/\partial p = \frac{p - y}{p(1-p)}",
     shape_rule="probabilities and targets must have the same shape",
@@ -217,10 +233,20 @@ def _cross_entropy_forward(z, target, reduction="mean"):
     return _reduce(-picked, reduction)
 
 
-def _cross_entropy_vjp(g, out, z, target, reduction="mean"):
-    # softmax minus one-hot: the gradient is p - y, times what each example's loss receives
+def _softmax_minus_one_hot(z, target):
+    """$p - y$ for each example: the derivative of its loss by its logits."""
     grad = kernels.softmax(z, axis=1)
     grad[np.arange(z.shape[0]), target] -= 1.0
+    return grad
+
+
+def _cross_entropy_jvp(t, out, z, target, reduction="mean"):
+    return _reduce(np.sum(t * _softmax_minus_one_hot(z, target), axis=1), reduction)
+
+
+def _cross_entropy_vjp(g, out, z, target, reduction="mean"):
+    # softmax minus one-hot: the gradient is p - y, times what each example's loss receives
+    grad = _softmax_minus_one_hot(z, target)
     scale = _reduce_vjp(g, (z.shape[0],), reduction)
     grad *= scale[:, None] if scale.ndim else scale
     return grad
@@ -238,6 +264,7 @@ cross_entropy_primitive = register(Primitive(
     name="cross_entropy",
     forward=_cross_entropy_forward,
     vjps=(_cross_entropy_vjp,),
+    jvps=(_cross_entropy_jvp,),
     to_sympy=_cross_entropy_sympy,
     formula=r"L = -\ln \operatorname{softmax}(z)_y,\quad \partial L/\partial z = p - \operatorname{onehot}(y)",
     shape_rule="logits (N, C) and integer classes (N,) with values 0..C-1",

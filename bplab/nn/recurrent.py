@@ -46,10 +46,20 @@ def _stack_vjp(k: int, g: np.ndarray, out: np.ndarray, *arrays: np.ndarray, axis
     return np.take(g, k, axis=axis)
 
 
+def _stack_jvp(k: int, t: np.ndarray, out: np.ndarray, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Input ``k``'s tangent fills slice ``k`` of the output's; the other slices stay 0."""
+    tangent = np.zeros_like(out)
+    index = [slice(None)] * out.ndim
+    index[axis % out.ndim] = k
+    tangent[tuple(index)] = t
+    return tangent
+
+
 stack_primitive = register(Primitive(
     name="stack",
     forward=lambda *arrays, axis=0: np.stack(arrays, axis=axis),
     vjps=EveryInput(_stack_vjp),
+    jvps=EveryInput(_stack_jvp),
     to_sympy=lambda *arrays, axis=0: as_objects(np.stack(arrays, axis=axis)),
     formula=r"Y = [x_1; x_2; \dots],\quad \bar x_k = \bar Y_k",
     shape_rule="all arrays must have the same shape",
