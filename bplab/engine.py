@@ -154,9 +154,16 @@ class Value:
             )
         return seed
 
-    def _reverse_pass(self, seed: np.ndarray, store: bool, wanted: dict[int, Any] | None = None) -> None:
+    def _reverse_pass(self, seed: np.ndarray, store: bool, wanted: dict[int, Any] | None = None,
+                      create_graph: bool = False) -> None:
         """Walk the graph backwards from this Value with ``seed``; ``store`` adds into every ``.grad``,
-        ``wanted`` (``id -> None``) receives the total gradient of each node it names instead."""
+        ``wanted`` (``id -> None``) receives the total gradient of each node it names instead.
+
+        With ``create_graph`` the VJPs run on Values (the node, its parents and the gradient), so the
+        gradients are Values whose own graph can be differentiated again."""
+        if create_graph:
+            self._recorded_reverse_pass(Value(seed, requires_grad=False), wanted)
+            return
         # pending[id(node)]: the gradient collected so far for a node not yet visited. A leaf's entry is
         # always an array no other node holds (it becomes the leaf's .grad as is, and optimizers may
         # update it in place): a VJP's pass-through (add hands g to both inputs) or a view is copied
@@ -191,6 +198,33 @@ class Value:
                     pending[key] = np.array(contribution, dtype=parent.data.dtype)
                 else:
                     pending[key] = contribution
+
+    def _recorded_reverse_pass(self, seed: Value, wanted: dict[int, Any] | None) -> None:
+        """The reverse pass with every VJP applied to Values, so that it is recorded like any computation."""
+        pending: dict[int, Value] = {id(self): seed}
+        for node in reversed(self.topological_order(needing_gradient=True)):
+            g = pending.pop(id(node))
+            if wanted is not None and id(node) in wanted:
+                wanted[id(node)] = g
+            op = node._op
+            if op is None:
+                continue
+            parents = node._parents
+            for index, parent in enumerate(parents):
+                if not parent.requires_grad:
+                    continue
+                try:
+                    contribution = op.vjps[index](g, node, *parents, **node._params)
+                    if not isinstance(contribution, Value):
+                        contribution = as_value(contribution, "contribution")
+                except TypeError as exc:  # a rule written for NumPy arrays only (convolutions, pooling)
+                    raise NotImplementedError(
+                        f"{op.name}: its VJP cannot itself be differentiated, so second derivatives through "
+                        f"{op.name} are not supported ({str(exc)[:120]})"
+                    ) from None
+                key = id(parent)
+                previous = pending.get(key)
+                pending[key] = contribution if previous is None else previous + contribution
 
     def _accumulate(self, g: np.ndarray) -> None:
         # A leaf's gradient: g is an array no other node holds (see backward), kept as is when its
@@ -389,12 +423,15 @@ class no_grad:  # noqa: N801  (PyTorch's name)
         return without_graph
 
 
-def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None) -> list[np.ndarray]:
+def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None,
+              create_graph: bool = False) -> list[Any]:
     r"""$\partial\,\text{output}/\partial\,x$ for each Value $x$ of ``inputs`` (PyTorch's ``torch.autograd.grad``).
 
     Nothing is stored in any ``.grad``: the gradients are returned, one array per input, each of
     its input's shape (zeros where the output does not depend on it). ``gradient`` is the
-    starting gradient, needed when ``output`` is not a single number.
+    starting gradient, needed when ``output`` is not a single number. With ``create_graph`` the
+    backward pass is recorded and the gradients are Values: differentiate them again for second
+    derivatives (a Hessian-vector product is the gradient of $\nabla f \cdot v$).
     """
     if not isinstance(output, Value):
         raise TypeError(f"output: expected a Value, got {type(output).__name__} {short_repr(output)}")
@@ -403,9 +440,72 @@ def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None) -> 
         if not isinstance(x, Value):
             raise TypeError(f"inputs[{position}]: expected a Value, got {type(x).__name__} {short_repr(x)}")
     wanted: dict[int, Any] = {id(x): None for x in inputs}
-    output._reverse_pass(output._seed(gradient, "gradients"), store=False, wanted=wanted)
+    output._reverse_pass(output._seed(gradient, "gradients"), store=False, wanted=wanted, create_graph=create_graph)
+    if create_graph:
+        return [Value(np.zeros_like(x.data), requires_grad=False) if wanted[id(x)] is None else wanted[id(x)]
+                for x in inputs]
     return [np.zeros_like(x.data) if wanted[id(x)] is None else np.array(wanted[id(x)], dtype=x.data.dtype)
             for x in inputs]
+
+
+class _ValueFunctions:
+    """The functions VJPs call beyond operators, for Values: each applies primitives, so it is recorded
+    (:func:`bplab.ops.namespace` hands this out when a VJP runs inside a recorded backward pass)."""
+
+    @staticmethod
+    def _value(x: Any) -> Value:
+        return x if isinstance(x, Value) else Value(as_float_array(x), requires_grad=False)
+
+    def cos(self, x: Any) -> Value:
+        return self._value(x).cos()
+
+    def sin(self, x: Any) -> Value:
+        return self._value(x).sin()
+
+    def cosh(self, x: Any) -> Value:
+        return self._value(x).cosh()
+
+    def sinh(self, x: Any) -> Value:
+        return self._value(x).sinh()
+
+    def tanh(self, x: Any) -> Value:
+        return self._value(x).tanh()
+
+    def exp(self, x: Any) -> Value:
+        return self._value(x).exp()
+
+    def log(self, x: Any) -> Value:
+        return self._value(x).log()
+
+    def log1p(self, x: Any) -> Value:
+        return (1.0 + self._value(x)).log()
+
+    def sigmoid(self, x: Any) -> Value:
+        return self._value(x).sigmoid()
+
+    def softmax(self, x: Any, axis: int = -1) -> Value:
+        return self._value(x).softmax(axis=axis)
+
+    def where(self, condition: np.ndarray, a: Any, b: Any) -> Any:
+        """``a`` where ``condition`` holds, else ``b``: the condition is a constant 0/1 mask."""
+        mask = np.asarray(condition, dtype=float)
+        return a * mask + b * (1.0 - mask)
+
+    def maximum(self, x: Any, floor: float) -> Any:
+        x = self._value(x)
+        return self.where(x.data > floor, x, floor)
+
+    def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Value:
+        return self._value(x) + np.zeros(shape)  # add broadcasts, and its VJP sums the copies back
+
+    def swap_last_axes(self, x: Any) -> Value:
+        x = self._value(x)
+        order = list(range(x.ndim))
+        order[-1], order[-2] = order[-2], order[-1]
+        return x.transpose(tuple(order))
+
+
+Value.__bplab_functions__ = _ValueFunctions()  # read by bplab.ops.namespace
 
 
 class forward_mode:  # noqa: N801  (a context, like no_grad)

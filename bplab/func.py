@@ -12,30 +12,68 @@ transforms return Values too (constants: they hold numbers, not a graph).
 * :func:`jacfwd` / :func:`jacrev`: the whole Jacobian, shape ``output.shape + input.shape``,
   column by column with forward mode (one pass per input entry) or row by row with reverse
   mode (one pass per output entry): the same numbers, at different costs.
+* :func:`hvp`: the Hessian times a vector, $H v$, without the Hessian: forward mode over the
+  gradient's (recorded) backward pass, about the cost of two gradients.
+
+Transforms compose where the inner one is reverse mode: ``grad(grad(f))``, ``jacfwd(grad(f))``
+and ``jacrev(grad(f))`` (the Hessian), ``jvp(grad(f), ...)``. Inside another transform, ``grad``
+and ``vjp`` record their backward pass (``create_graph``) and return Values connected to their
+inputs, which the outer transform differentiates.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from bplab.engine import Value, forward_mode, gradients
 from bplab.validation import as_float_array, short_repr
 
-__all__ = ["jvp", "vjp", "grad", "jacfwd", "jacrev"]
+__all__ = ["jvp", "vjp", "grad", "jacfwd", "jacrev", "hvp"]
 
 Argnums = int | tuple[int, ...]
 
 
-def _inputs(primals: Sequence[Any], caller: str) -> list[Value]:
-    """Fresh leaves holding the primals' numbers: the transform differentiates ``f`` there, nothing before."""
+class _Nesting(threading.local):
+    depth = 0  # how many transforms are running on this thread
+
+
+_nesting = _Nesting()
+
+
+@contextmanager
+def _transform() -> Iterator[bool]:
+    """Count a running transform; yields whether it runs inside another one."""
+    _nesting.depth += 1
+    try:
+        yield _nesting.depth > 1
+    finally:
+        _nesting.depth -= 1
+
+
+def _inputs(primals: Sequence[Any], caller: str, nested: bool = False) -> list[Value]:
+    """Fresh leaves holding the primals' numbers: the transform differentiates ``f`` there, nothing before.
+    Inside another transform a primal Value that can carry a gradient is used itself, so that the outer
+    transform sees how the result depends on it."""
     leaves = []
     for position, primal in enumerate(primals):
+        if nested and isinstance(primal, Value) and primal.requires_grad:
+            leaves.append(primal)
+            continue
         data = primal.data if isinstance(primal, Value) else as_float_array(primal, f"{caller}: primals[{position}]")
-        leaves.append(Value(np.array(data, dtype=float) if data.dtype.kind != "f" else data,
-                            name=primal.name if isinstance(primal, Value) else None))
+        leaves.append(Value(data, name=primal.name if isinstance(primal, Value) else None))
     return leaves
+
+
+def _refuse_nesting(nested: bool, caller: str) -> None:
+    if nested:
+        raise NotImplementedError(
+            f"{caller} inside another transform is not supported; compose with reverse mode inside instead: "
+            "grad(grad(f)), jacfwd(grad(f)), jacrev(grad(f)) or hvp(f, x, v)"
+        )
 
 
 def _output(result: Any, caller: str) -> Value:
@@ -57,6 +95,12 @@ def jvp(f: Callable[..., Value], primals: Sequence[Any], tangents: Sequence[Any]
     r"""Forward mode: ``(f(*primals), J v)`` where $v$ is ``tangents`` (one per primal, each of its shape)."""
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: expected one tangent per primal ({len(primals)}), got {len(tangents)} tangents")
+    with _transform() as nested:
+        _refuse_nesting(nested, "jvp")
+        return _jvp(f, primals, tangents)
+
+
+def _jvp(f: Callable[..., Value], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Value, Value]:
     inputs = _inputs(primals, "jvp")
     with forward_mode() as carried:
         for position, (x, t) in enumerate(zip(inputs, tangents)):
@@ -73,14 +117,16 @@ def jvp(f: Callable[..., Value], primals: Sequence[Any], tangents: Sequence[Any]
 
 def vjp(f: Callable[..., Value], *primals: Any) -> tuple[Value, Callable[[Any], tuple[Value, ...]]]:
     r"""Reverse mode: ``(f(*primals), vjp_fn)``; ``vjp_fn(u)`` is $u^\top J$, one Value per primal."""
-    inputs = _inputs(primals, "vjp")
-    output = _output(f(*inputs), "vjp")
+    with _transform() as nested:
+        inputs = _inputs(primals, "vjp", nested)
+        output = _output(f(*inputs), "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Value, ...]:
         data = cotangent.data if isinstance(cotangent, Value) else cotangent
-        return tuple(Value(g, requires_grad=False) for g in gradients(output, inputs, gradient=data))
+        found = gradients(output, inputs, gradient=data, create_graph=nested)
+        return tuple(g if nested else Value(g, requires_grad=False) for g in found)
 
-    return output.detach(), vjp_fn
+    return (output if nested else output.detach()), vjp_fn
 
 
 def grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Value | tuple[Value, ...]]:
@@ -88,13 +134,14 @@ def grad(f: Callable[..., Value], argnums: Argnums = 0) -> Callable[..., Value |
 
     def gradient_of_f(*primals: Any) -> Value | tuple[Value, ...]:
         chosen = _argnums(argnums, len(primals), "grad")
-        inputs = _inputs(primals, "grad")
-        output = _output(f(*inputs), "grad")
-        if output.data.size != 1:
-            raise ValueError(f"grad: f must return a single number, got shape {output.data.shape}; "
-                             "reduce it (.sum() or .mean()) or use jacrev for the whole Jacobian")
-        found = gradients(output.reshape(()), [inputs[k] for k in chosen])
-        values = tuple(Value(g, requires_grad=False) for g in found)
+        with _transform() as nested:
+            inputs = _inputs(primals, "grad", nested)
+            output = _output(f(*inputs), "grad")
+            if output.data.size != 1:
+                raise ValueError(f"grad: f must return a single number, got shape {output.data.shape}; "
+                                 "reduce it (.sum() or .mean()) or use jacrev for the whole Jacobian")
+            found = gradients(output.reshape(()), [inputs[k] for k in chosen], create_graph=nested)
+        values = tuple(g if nested else Value(g, requires_grad=False) for g in found)
         return values[0] if isinstance(argnums, int) else values
 
     return gradient_of_f
@@ -112,8 +159,10 @@ def jacrev(f: Callable[..., Value], argnums: int = 0) -> Callable[..., Value]:
 
     def jacobian(*primals: Any) -> Value:
         (chosen,) = _argnums(argnums, len(primals), "jacrev")
-        inputs = _inputs(primals, "jacrev")
-        output = _output(f(*inputs), "jacrev")
+        with _transform() as nested:
+            _refuse_nesting(nested, "jacrev")
+            inputs = _inputs(primals, "jacrev")
+            output = _output(f(*inputs), "jacrev")
         rows = [gradients(output, [inputs[chosen]], gradient=u)[0] for u in _one_hots(output.data.shape)]
         in_shape = inputs[chosen].data.shape
         return Value(np.array(rows).reshape(output.data.shape + in_shape), requires_grad=False)
@@ -131,7 +180,7 @@ def jacfwd(f: Callable[..., Value], argnums: int = 0) -> Callable[..., Value]:
         for v in _one_hots(in_shape):
             tangents = [np.zeros(np.shape(p.data if isinstance(p, Value) else p)) for p in primals]
             tangents[chosen] = v
-            output, column = jvp(f, primals, tangents)
+            output, column = jvp(f, primals, tangents)  # refuses to run inside another transform
             out_shape = output.data.shape
             columns.append(column.data)
         if not columns:  # an input with no entries
@@ -141,3 +190,13 @@ def jacfwd(f: Callable[..., Value], argnums: int = 0) -> Callable[..., Value]:
         return Value(stacked.reshape(out_shape + in_shape), requires_grad=False)
 
     return jacobian
+
+
+def hvp(f: Callable[..., Value], x: Any, v: Any) -> Value:
+    r"""$H v$, the Hessian of ``f`` (single-number output) at ``x`` times the vector ``v``.
+
+    Forward over reverse: the tangent $v$ is carried through the recorded backward pass of
+    $\nabla f$, so $H v = \frac{d}{d\epsilon} \nabla f(x + \epsilon v)$ comes out exactly, at
+    about the cost of two gradients, and the Hessian is never formed.
+    """
+    return jvp(grad(f), (x,), (v,))[1]

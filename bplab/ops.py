@@ -32,6 +32,14 @@ and run it with :func:`bplab.engine.apply`::
 :func:`elementwise`: the entry in :data:`FUNCTIONS` is what the engine (``Value.tanh()``),
 the formula parser, the SymPy bridge and the graph figure all read.
 
+**Differentiating the backward pass** (second derivatives, Hessian-vector products): a VJP is
+written once and runs on NumPy arrays (the fast first-order path) or on Values, when the backward
+pass itself is recorded (``gradients(..., create_graph=True)``), as HIPS autograd's rules do.
+Operators (``+ - * / ** @``, ``.T``, ``.reshape``, ``.sum``) work on both; the few functions a rule
+needs beyond them come from :func:`namespace`, which answers NumPy's for arrays and the engine's
+for Values. Masks that only pick entries (``x > 0`` for relu) are read from the numbers
+(:func:`numbers_of`): they are constants, with derivative 0 where they are defined.
+
 Broadcasting follows NumPy. Every VJP returns a gradient of exactly its input's shape
 (:func:`unbroadcast` sums the broadcast axes back). The numerically delicate forwards
 (stable sigmoid, log-sum-exp) live in :mod:`bplab.kernels`.
@@ -136,19 +144,66 @@ def register(primitive: Primitive) -> Primitive:
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     """Sum ``grad`` over the axes NumPy broadcast, so that it gets back ``shape``."""
-    if grad.__class__ is not np.ndarray:
+    if grad.__class__ is not np.ndarray and not is_recorded(grad):
         grad = np.asarray(grad)
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    if extra == 1 and grad.shape[1:] == shape:  # the common case: a bias summed over the batch
+    if extra == 1 and grad.shape[1:] == shape and grad.__class__ is np.ndarray:  # a bias summed over the batch
         return np.add.reduce(grad, axis=0)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
-    return np.asarray(grad).reshape(shape)
+    return grad.reshape(shape)
+
+
+class NumpyFunctions:
+    """The functions VJPs call beyond operators, for NumPy arrays (see :func:`namespace`)."""
+
+    cos, sin, cosh, sinh, tanh, exp, log, log1p = np.cos, np.sin, np.cosh, np.sinh, np.tanh, np.exp, np.log, np.log1p
+    sigmoid = staticmethod(kernels.sigmoid)
+    softmax = staticmethod(kernels.softmax)
+
+    @staticmethod
+    def where(condition: Array, a: Any, b: Any) -> Array:
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def maximum(x: Array, floor: float) -> Array:
+        return np.maximum(x, floor)
+
+    @staticmethod
+    def broadcast_to(x: Array, shape: tuple[int, ...]) -> Array:
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def swap_last_axes(x: Array) -> Array:
+        return np.swapaxes(x, -1, -2)
+
+
+NUMPY_FUNCTIONS = NumpyFunctions()
+
+
+def namespace(*operands: Any) -> Any:
+    """The functions for ``operands``: the engine's (applying primitives, so that they are recorded)
+    when any operand is a Value (its type names them as ``__bplab_functions__``), NumPy's otherwise."""
+    for x in operands:
+        functions = getattr(type(x), "__bplab_functions__", None)
+        if functions is not None:
+            return functions
+    return NUMPY_FUNCTIONS
+
+
+def numbers_of(x: Any) -> Array:
+    """The numbers ``x`` holds: a Value's ``data``, or ``x`` itself (for masks and shapes, which are constants)."""
+    return x.data if is_recorded(x) else x
+
+
+def is_recorded(x: Any) -> bool:
+    """Whether ``x`` is a Value (a VJP running inside a recorded backward pass), not an array."""
+    return getattr(type(x), "__bplab_functions__", None) is not None
 
 
 def import_sympy():
@@ -190,11 +245,12 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
 
 def expand_reduced(g: Array, x_shape: tuple[int, ...], axis: Axis, keepdims: bool) -> Array:
     """Give a reduced gradient back the reduced axes (as size 1), ready to broadcast against the input."""
-    g = np.asarray(g)
-    if not keepdims:
-        for a in normalize_axis(axis, len(x_shape)):
-            g = np.expand_dims(g, a)
-    return g
+    if not is_recorded(g):
+        g = np.asarray(g)
+    if keepdims:
+        return g
+    reduced = normalize_axis(axis, len(x_shape))
+    return g.reshape(tuple(1 if a in reduced else n for a, n in enumerate(x_shape)))
 
 
 # --------------------------------------------------------------------------- elementwise functions, by name
@@ -345,15 +401,16 @@ neg = register(Primitive(
 
 def _pow_local_base(a, b):
     r"""$\partial a^b/\partial a = b a^{b-1}$."""
-    if b.ndim == 0 and b == 2.0:  # the square of every loss: skip the general power
+    if not is_recorded(b) and b.ndim == 0 and b == 2.0:  # the square of every loss: skip the general power
         return 2.0 * a
-    return b * np.power(a, b - 1.0)
+    return b * a ** (b - 1.0)
 
 
 def _pow_local_exponent(out, a):
     r"""$\partial a^b/\partial b = a^b \ln a$; at a = 0 it tends to 0 (for b > 0), as PyTorch has it, not 0 * -inf."""
+    xp = namespace(a)
     with np.errstate(divide="ignore"):
-        log_a = np.log(np.where(a == 0, 1.0, a))
+        log_a = xp.log(xp.where(numbers_of(a) == 0, 1.0, a))
     return out * log_a
 
 
@@ -379,17 +436,11 @@ power = register(Primitive(
 
 
 def _tanh_vjp(g, out, x):
-    local = np.square(out, out=np.empty_like(out))  # one temporary, reused: g * (1 - out^2)
-    np.subtract(1.0, local, out=local)
-    np.multiply(local, g, out=local)
-    return local
+    return g * (1.0 - out * out)
 
 
 def _sigmoid_vjp(g, out, x):
-    local = np.subtract(1.0, out, out=np.empty_like(out))  # one temporary: g * out * (1 - out); out is never written
-    np.multiply(local, out, out=local)
-    np.multiply(local, g, out=local)
-    return local
+    return g * out * (1.0 - out)
 
 
 def _exp_bound(constant: float) -> float:
@@ -401,12 +452,12 @@ def _log_bound(constant: float) -> float:
 
 
 sin = elementwise(
-    "sin", np.sin, lambda g, out, x: g * np.cos(x),
+    "sin", np.sin, lambda g, out, x: g * namespace(x).cos(x),
     formula=r"\sin x,\quad d/dx = \cos x", doc=r"$\sin x$; derivative $\cos x$.",
 )
 
 cos = elementwise(
-    "cos", np.cos, lambda g, out, x: -g * np.sin(x),
+    "cos", np.cos, lambda g, out, x: -g * namespace(x).sin(x),
     formula=r"\cos x,\quad d/dx = -\sin x", doc=r"$\cos x$; derivative $-\sin x$.",
 )
 
@@ -444,25 +495,25 @@ sigmoid = elementwise(
 )
 
 relu = elementwise(
-    "relu", lambda x: np.maximum(x, 0.0), lambda g, out, x: g * (x > 0), custom_sympy=True, bound=abs,
+    "relu", lambda x: np.maximum(x, 0.0), lambda g, out, x: g * (numbers_of(x) > 0), custom_sympy=True, bound=abs,
     formula=r"\max(0, x),\quad d/dx = 1 \text{ if } x > 0 \text{ else } 0",
     doc=r"$\max(0, x)$; derivative 1 for $x > 0$, else 0 (0 at the kink, as in PyTorch).",
 )
 
 absolute = elementwise(
-    "abs", np.abs, lambda g, out, x: g * np.sign(x), sympy_name="Abs", bound=abs,
+    "abs", np.abs, lambda g, out, x: g * np.sign(numbers_of(x)), sympy_name="Abs", bound=abs,
     formula=r"|x|,\quad d/dx = \operatorname{sign}(x)", doc=r"$|x|$; derivative $\operatorname{sign}(x)$.",
 )
 
 step = elementwise(
-    "step", lambda x: (x > 0).astype(x.dtype), lambda g, out, x: np.zeros_like(x),
+    "step", lambda x: (x > 0).astype(x.dtype), lambda g, out, x: np.zeros_like(numbers_of(x)),
     sympy_name="Heaviside", sympy_extra_args=(0,), typed=False,
     formula=r"H(x) = 1 \text{ if } x > 0 \text{ else } 0,\quad d/dx = 0 \text{ (flat: no signal to learn from)}",
     doc=r"The step $H(x)$: 1 for $x > 0$, else 0; derivative 0 (no signal to learn from).",
 )
 
 sign = elementwise(
-    "sign", np.sign, lambda g, out, x: np.zeros_like(x), typed=False,
+    "sign", np.sign, lambda g, out, x: np.zeros_like(numbers_of(x)), typed=False,
     formula=r"\operatorname{sign}(x),\quad d/dx = 0 \text{ (away from 0)}",
     doc=r"$\operatorname{sign}(x)$; derivative 0 away from 0.",
 )
@@ -479,17 +530,17 @@ def _sech_forward(x: Array) -> Array:
 
 
 sinh = elementwise(
-    "sinh", np.sinh, lambda g, out, x: g * np.cosh(x), bound=_cosh_bound,
+    "sinh", np.sinh, lambda g, out, x: g * namespace(x).cosh(x), bound=_cosh_bound,
     formula=r"\sinh x,\quad d/dx = \cosh x", doc=r"$\sinh x$; derivative $\cosh x$.",
 )
 
 cosh = elementwise(
-    "cosh", np.cosh, lambda g, out, x: g * np.sinh(x), bound=_cosh_bound,
+    "cosh", np.cosh, lambda g, out, x: g * namespace(x).sinh(x), bound=_cosh_bound,
     formula=r"\cosh x,\quad d/dx = \sinh x", doc=r"$\cosh x$; derivative $\sinh x$.",
 )
 
 sech = elementwise(
-    "sech", _sech_forward, lambda g, out, x: -g * out * np.tanh(x),
+    "sech", _sech_forward, lambda g, out, x: -g * out * namespace(x).tanh(x),
     formula=r"\operatorname{sech} x = 1/\cosh x,\quad d/dx = -\operatorname{sech} x \tanh x",
     doc=r"$\operatorname{sech} x = 1/\cosh x$, $\tanh$'s slope is $\operatorname{sech}^2 x$; "
         r"derivative $-\operatorname{sech} x \tanh x$.",
@@ -498,7 +549,7 @@ sech = elementwise(
 log_sigmoid = register(Primitive(
     name="log_sigmoid",
     forward=kernels.log_sigmoid,
-    vjps=(lambda g, out, x: g * kernels.sigmoid(-x),),
+    vjps=(lambda g, out, x: g * namespace(x).sigmoid(-x),),
     jvps=(lambda t, out, x: t * kernels.sigmoid(-x),),
     to_sympy=elementwise_twin(lambda v: import_sympy().log(FUNCTIONS["sigmoid"].sympy_function()(v))),
     formula=r"\ln\sigma(x) = -\ln(1+e^{-x}),\quad d/dx = 1 - \sigma(x) = \sigma(-x)",
@@ -516,7 +567,7 @@ def _sum_forward(x, axis=None, keepdims=False):
 
 
 def _sum_vjp(g, out, x, axis=None, keepdims=False):
-    return np.broadcast_to(expand_reduced(g, x.shape, axis, keepdims), x.shape)
+    return namespace(g).broadcast_to(expand_reduced(g, x.shape, axis, keepdims), x.shape)
 
 
 reduce_sum = register(Primitive(
@@ -552,7 +603,8 @@ reduce_mean = register(Primitive(
 
 
 def _max_share(out, x, axis, keepdims):
-    """Each entry's share of the maximum: 1 at the arg-max, shared evenly among ties, 0 elsewhere."""
+    """Each entry's share of the maximum: 1 at the arg-max, shared evenly among ties, 0 elsewhere (a constant)."""
+    out, x = numbers_of(out), numbers_of(x)
     out_kept = expand_reduced(out, x.shape, axis, keepdims)
     winners = x == out_kept
     return winners / winners.sum(axis=normalize_axis(axis, x.ndim), keepdims=True)
@@ -595,7 +647,7 @@ reduce_max = register(Primitive(
 
 def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
     out_kept = expand_reduced(out, x.shape, axis, keepdims)
-    return expand_reduced(g, x.shape, axis, keepdims) * np.exp(x - out_kept)
+    return expand_reduced(g, x.shape, axis, keepdims) * namespace(x).exp(x - out_kept)
 
 
 def _logsumexp_jvp(t, out, x, axis=None, keepdims=False):
@@ -624,7 +676,8 @@ logsumexp = register(Primitive(
 def _promote_for_matmul(a, b, g):
     """Treat 1-D operands as a row (left) or a column (right), as NumPy's matmul does."""
     a_is_vector, b_is_vector = a.ndim == 1, b.ndim == 1
-    g = np.asarray(g)
+    if not is_recorded(g):
+        g = np.asarray(g)
     if b_is_vector:
         b = b[:, None]
         g = g[..., None]
@@ -639,7 +692,7 @@ def matmul_vjp_left(g: Array, out: Array, a: Array, b: Array) -> Array:
     if a.ndim == 2 and b.ndim == 2:  # the common case, without the general promotion's bookkeeping
         return g @ b.T
     a2, b2, g2, a_is_vector, _ = _promote_for_matmul(a, b, g)
-    grad = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
+    grad = unbroadcast(g2 @ namespace(b2).swap_last_axes(b2), a2.shape)
     return grad[0] if a_is_vector else grad
 
 
@@ -648,7 +701,7 @@ def matmul_vjp_right(g: Array, out: Array, a: Array, b: Array) -> Array:
     if a.ndim == 2 and b.ndim == 2:
         return a.T @ g
     a2, b2, g2, _, b_is_vector = _promote_for_matmul(a, b, g)
-    grad = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
+    grad = unbroadcast(namespace(a2).swap_last_axes(a2) @ g2, b2.shape)
     return grad[:, 0] if b_is_vector else grad
 
 
@@ -669,7 +722,7 @@ matmul = register(Primitive(
 reshape = register(Primitive(
     name="reshape",
     forward=lambda x, shape: np.reshape(x, shape),
-    vjps=(lambda g, out, x, shape: np.reshape(g, x.shape),),
+    vjps=(lambda g, out, x, shape: g.reshape(x.shape),),
     jvps=(lambda t, out, x, shape: np.reshape(t, out.shape),),
     to_sympy=lambda x, shape: as_objects(np.reshape(x, shape)),
     formula=r"\text{same numbers, new shape; the gradient is reshaped back}",
@@ -686,7 +739,7 @@ def _inverse_axes(axes, ndim):
 transpose = register(Primitive(
     name="transpose",
     forward=lambda x, axes=None: np.transpose(x, axes),
-    vjps=(lambda g, out, x, axes=None: np.transpose(g, _inverse_axes(axes, x.ndim)),),
+    vjps=(lambda g, out, x, axes=None: g.T if axes is None else g.transpose(_inverse_axes(axes, x.ndim)),),
     jvps=(lambda t, out, x, axes=None: np.transpose(t, axes),),
     to_sympy=lambda x, axes=None: as_objects(np.transpose(x, axes)),
     formula=r"x^\top,\quad \text{the gradient is transposed back}",
@@ -701,6 +754,11 @@ def _is_basic_index(index) -> bool:
 
 
 def _getitem_vjp(g, out, x, index):
+    if is_recorded(g):  # recorded: the same linear map as a product with a constant 0/1 matrix
+        picked = np.arange(numbers_of(x).size).reshape(x.shape)[index].ravel()
+        spread = np.zeros((picked.size, numbers_of(x).size))
+        spread[np.arange(picked.size), picked] = 1.0
+        return (g.reshape((1, picked.size)) @ spread).reshape(x.shape)
     grad = np.zeros_like(x)
     if _is_basic_index(index):
         grad[index] = g

@@ -16,7 +16,7 @@ from bplab import kernels
 from bplab.engine import Value, apply, as_operand, as_value
 from bplab.nn.checks import check_batch
 from bplab.nn.module import Tensor
-from bplab.ops import Primitive, as_objects, import_sympy, register
+from bplab.ops import Primitive, as_objects, import_sympy, is_recorded, namespace, register
 
 __all__ = [
     "mse_loss", "binary_cross_entropy_with_logits", "binary_cross_entropy", "cross_entropy",
@@ -133,7 +133,7 @@ bce_with_logits_primitive = register(Primitive(
     name="binary_cross_entropy_with_logits",
     forward=_bce_with_logits_forward,
     vjps=(
-        lambda g, out, z, y, reduction="mean": _reduce_vjp(g, z.shape, reduction) * (kernels.sigmoid(z) - y),
+        lambda g, out, z, y, reduction="mean": _reduce_vjp(g, z.shape, reduction) * (namespace(z).sigmoid(z) - y),
         lambda g, out, z, y, reduction="mean": _reduce_vjp(g, z.shape, reduction) * -z,
     ),
     jvps=(
@@ -164,10 +164,16 @@ _LOG_FLOOR = -100.0  # PyTorch clamps ln(p) and ln(1 - p) at -100 so that p = 0 
 _DENOMINATOR_FLOOR = 1e-12  # and keeps p(1 - p) away from 0 in the gradient
 
 
+def _at_least(x: Any, floor: float) -> Any:
+    """$\\max(x, \\text{floor})$ entry by entry (on arrays, or on Values when the backward pass is recorded)."""
+    return namespace(x).maximum(x, floor)
+
+
 def _clamped_logs(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """$\\ln p$ and $\\ln(1 - p)$, each at least −100 (as PyTorch)."""
+    xp = namespace(p)
     with np.errstate(divide="ignore"):
-        return np.maximum(np.log(p), _LOG_FLOOR), np.maximum(np.log1p(-p), _LOG_FLOOR)
+        return _at_least(xp.log(p), _LOG_FLOOR), _at_least(xp.log1p(-p), _LOG_FLOOR)
 
 
 def _bce_forward(p, y, reduction="mean"):
@@ -176,7 +182,7 @@ def _bce_forward(p, y, reduction="mean"):
 
 
 def _bce_local_input(p, y):
-    return (p - y) / np.maximum(p * (1.0 - p), _DENOMINATOR_FLOOR)
+    return (p - y) / _at_least(p * (1.0 - p), _DENOMINATOR_FLOOR)
 
 
 def _bce_local_target(p):
@@ -235,6 +241,10 @@ def _cross_entropy_forward(z, target, reduction="mean"):
 
 def _softmax_minus_one_hot(z, target):
     """$p - y$ for each example: the derivative of its loss by its logits."""
+    if is_recorded(z):
+        one_hot = np.zeros(z.shape)
+        one_hot[np.arange(z.shape[0]), target] = 1.0
+        return namespace(z).softmax(z, axis=1) - one_hot
     grad = kernels.softmax(z, axis=1)
     grad[np.arange(z.shape[0]), target] -= 1.0
     return grad
@@ -248,8 +258,7 @@ def _cross_entropy_vjp(g, out, z, target, reduction="mean"):
     # softmax minus one-hot: the gradient is p - y, times what each example's loss receives
     grad = _softmax_minus_one_hot(z, target)
     scale = _reduce_vjp(g, (z.shape[0],), reduction)
-    grad *= scale[:, None] if scale.ndim else scale
-    return grad
+    return grad * (scale.reshape((-1, 1)) if scale.ndim else scale)
 
 
 def _cross_entropy_sympy(z, target, reduction="mean"):

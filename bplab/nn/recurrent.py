@@ -43,7 +43,9 @@ State = Value | tuple[Value, Value]
 
 def _stack_vjp(k: int, g: np.ndarray, out: np.ndarray, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
     """Input ``k`` gets slice ``k`` of the gradient back."""
-    return np.take(g, k, axis=axis)
+    index = [slice(None)] * g.ndim
+    index[axis % g.ndim] = k
+    return g[tuple(index)]
 
 
 def _stack_jvp(k: int, t: np.ndarray, out: np.ndarray, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
