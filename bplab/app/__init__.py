@@ -4,7 +4,8 @@ This subpackage holds the ``bplab`` command line (:mod:`bplab.app.cli`), the Jup
 (:mod:`bplab.app.lab`), the environment doctor (:mod:`bplab.app.doctor`), and finding the shipped
 course (:mod:`bplab.app.course`) and copying it into a learner's folder with its manifest
 (:mod:`bplab.app.course_copy`, with :mod:`bplab.app.manifest` and :mod:`bplab.app.safe_files`),
-the nbgitpuller link for a JupyterHub (:mod:`bplab.app.hub_link`), and the commands that hints print
-(:mod:`bplab.app.hints`). It imports the standard library only at import time; the few
+the nbgitpuller link for a JupyterHub (:mod:`bplab.app.hub_link`), the static HTML edition
+(:mod:`bplab.app.export`, with :mod:`bplab.app.static_outputs` for figures and explorers), and the
+commands that hints print (:mod:`bplab.app.hints`). It imports the standard library only at import time; the few
 things it needs from the rest of bplab (the version) or from Jupyter are imported inside functions.
 """

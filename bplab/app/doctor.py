@@ -59,6 +59,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("plotly", "6.0", "8", "the explorers' plots"),
     Requirement("anywidget", "0.9", None, "plotly's FigureWidget needs it"),
     Requirement("jupyterlab", "4.2", "5", "the course runs in JupyterLab"),
+    Requirement("nbconvert", "7", "8", "bplab export renders the notebooks as HTML pages"),
+    Requirement("jupyter-server-mathjax", "0.2.6", "1", "bplab export copies its MathJax beside the pages"),
 )
 
 
