@@ -40,6 +40,8 @@ def healthy() -> Findings:
             "plotly": "7.1.0",
             "anywidget": "0.11.0",
             "jupyterlab": "4.6.6",
+            "nbconvert": "7.17.2",
+            "jupyter-server-mathjax": "0.2.6",
         },
         extensions=doctor.parse_labextension_list(LABEXTENSION_LIST),
         kernel=KernelResult(True, PYTHON + "\n"),

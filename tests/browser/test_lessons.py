@@ -14,10 +14,9 @@ LESSONS = sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.glob("[1-5]_*/*.ipy
 
 
 #: An explorer's slider-to-plot median is at most this many times the start page's trivial update, measured
-#: in the same run (absolute times swing with the machine; the ratio does not). design.md's budget is 2x: quiet
-#: runs meet it (07, the heaviest, 1.49x), but one loaded CI run measured 07 at 2.07x, so the gate sits at 2.5x
-#: until the playground's redraw gets cheaper (the responsive-explorer issue).
-LATENCY_RATIO_LIMIT = 2.5
+#: in the same run (absolute times swing with the machine; the ratio does not): design.md's budget. Since the
+#: live figure is sent only what changed, a loaded run measured 04, 07 and 08 at 1.14-1.35x.
+LATENCY_RATIO_LIMIT = 2.0
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
@@ -33,7 +32,8 @@ def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_serve
     trivial = start_page_run.median_latency_ms
     if run.median_latency_ms is not None and trivial:
         ratio = run.median_latency_ms / trivial
-        print(f"  slider-to-plot median {run.median_latency_ms:.0f} ms = {ratio:.2f}x the start page's {trivial:.0f} ms"
+        print(f"  slider-to-plot median {run.median_latency_ms:.0f} ms = {ratio:.2f}x the start page's {trivial:.0f} ms; "
+              f"90th percentile {run.p90_latency_ms:.0f} ms"
               f" (limit {LATENCY_RATIO_LIMIT:.0f}x)")
         if ratio > LATENCY_RATIO_LIMIT:
             problems.append(f"slider-to-plot median {run.median_latency_ms:.0f} ms is {ratio:.2f}x the start page's "
