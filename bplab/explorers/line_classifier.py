@@ -76,6 +76,18 @@ def train_line(X: np.ndarray, y: np.ndarray, rate: float, w1: float, w2: float, 
     return np.array(history), np.array(losses), np.array(accuracies)
 
 
+#: The shading: light blue where the line says apple, white where it is unsure (P = 0.5), light orange
+#: where it says orange. Blue against orange stays apart for every common colour-vision deficiency.
+SHADING = [[0.0, "#BFE0F5"], [0.5, "#FFFFFF"], [1.0, "#F7D899"]]
+
+
+def answer_probability(score: np.ndarray, output: str) -> np.ndarray:
+    r"""How sure the line is that a point is an orange: $\sigma(z)$ for the sigmoid output, 0 or 1 for the step."""
+    if output == "step":
+        return (score > 0).astype(float)
+    return 1.0 / (1.0 + np.exp(-score))
+
+
 @dataclass(frozen=True)
 class LineState:
     X: np.ndarray
@@ -87,15 +99,40 @@ class LineState:
     accuracies: np.ndarray
 
 
+COLOUR_RANGE = (-0.05, 1.05)  # the plot's colour axis
+
+
 def decision_line(parameters: np.ndarray, scaler: Scaler) -> tuple[np.ndarray, np.ndarray] | None:
-    """The line z = 0 in the original units (radius, colour), or None if the weights give no line."""
+    """The line z = 0 in the original units (radius, colour): two end points across the plot.
+
+    With $w_2 = 0$ the line is vertical (one radius, every colour); with $w_1 = w_2 = 0$ there is no line.
+    """
     w1, w2, b = parameters
     if abs(w2) < 1e-12:
-        return None
+        if abs(w1) < 1e-12:
+            return None
+        radius = -b / w1 * scaler.std[0] + scaler.mean[0]
+        return np.array([radius, radius]), np.array(COLOUR_RANGE)
     radius = np.linspace(*RADIUS_RANGE, 2)
     u = (radius - scaler.mean[0]) / scaler.std[0]
     v = -(w1 * u + b) / w2
     return radius, v * scaler.std[1] + scaler.mean[1]
+
+
+def line_equation(parameters: np.ndarray, scaler: Scaler) -> str:
+    """The weights, and the line in the plotted units, as the status line says them."""
+    w1, w2, b = parameters
+    weights = f"Weights now: w₁ = {w1:.3g}, w₂ = {w2:.3g}, b = {b:.3g}"
+    line = decision_line(parameters, scaler)
+    if line is None:
+        return weights + ": no line (both weights are 0, so every fruit gets the same answer)."
+    radius, colour = line
+    if radius[0] == radius[1]:
+        return weights + f": the line is vertical, radius = {radius[0]:.3g} cm."
+    slope = (colour[1] - colour[0]) / (radius[1] - radius[0])
+    intercept = colour[0] - slope * radius[0]
+    sign = "+" if intercept >= 0 else "−"
+    return weights + f": the line is colour = {slope:.3g} × radius {sign} {abs(intercept):.3g}."
 
 
 class LineClassifier(Explorer):
@@ -137,19 +174,23 @@ class LineClassifier(Explorer):
                              row=1, col=1)
         last = len(s.history) - 1
         radius_grid = np.linspace(*RADIUS_RANGE, 60)
-        colour_grid = np.linspace(-0.05, 1.05, 45)
+        colour_grid = np.linspace(*COLOUR_RANGE, 45)
         plane = np.stack(np.meshgrid(radius_grid, colour_grid), axis=-1).reshape(-1, 2)
         w1, w2, b = s.history[-1]
-        says_orange = (s.scaler(plane) @ np.array([w1, w2]) + b > 0).reshape(len(colour_grid), len(radius_grid))
-        figure.add_trace(go.Heatmap(x=radius_grid, y=colour_grid, z=says_orange.astype(float), zmin=0, zmax=1,
-                                    colorscale=[[0, "#F6E0D5"], [1, "#FBEFCF"]], showscale=False, hoverinfo="skip",
-                                    name="the line's answer"), row=1, col=1)
+        score = (s.scaler(plane) @ np.array([w1, w2]) + b).reshape(len(colour_grid), len(radius_grid))
+        with np.errstate(over="ignore", invalid="ignore"):
+            sure = answer_probability(score, s.output)
+        figure.add_trace(go.Heatmap(x=radius_grid, y=colour_grid, z=sure, zmin=0, zmax=1, colorscale=SHADING,
+                                    showscale=False, name="P(orange)",
+                                    hovertemplate="radius %{x:.2f} cm, colour %{y:.2f}: P(orange) = %{z:.2f}<extra></extra>"),
+                         row=1, col=1)
         early = min(5, last)
-        for index, width, dash in ((0, 1.5, "dot"), (early, 1.5, "dash"), (last, 3.5, "solid")):
-            if index == early and early in (0, last):
-                continue
+        shown = [(0, 1.5, "dot", "start")] if last > 0 else []  # where training began, thin
+        if 0 < early < last:
+            shown.append((early, 1.5, "dash", f"epoch {early}"))  # the first epochs move it most
+        shown.append((last, 3.5, "solid", "now"))  # the current line, at every epoch count (0 included)
+        for index, width, dash, label in shown:
             line = decision_line(s.history[index], s.scaler)
-            label = "start" if index == 0 else ("now" if index == last else f"epoch {index}")
             x, y = line if line is not None else ([None], [None])
             figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"line: {label}",
                                         line=dict(color=PALETTE["blue"], width=width, dash=dash)), row=1, col=1)
@@ -158,7 +199,7 @@ class LineClassifier(Explorer):
                                     line=dict(color=PALETTE["green"], width=2.5), showlegend=False), row=1, col=2)
         figure.update_layout(**base_layout(height=430, legend=dict(orientation="h", y=-0.25)))
         figure.update_xaxes(title_text="radius (cm)", range=list(RADIUS_RANGE), row=1, col=1)
-        figure.update_yaxes(title_text="colour value (0 red, 1 orange)", range=[-0.05, 1.05], row=1, col=1)
+        figure.update_yaxes(title_text="colour value (0 red, 1 orange)", range=list(COLOUR_RANGE), row=1, col=1)
         figure.update_xaxes(title_text="epoch", row=1, col=2)
         figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=2)
         return figure
@@ -174,4 +215,6 @@ class LineClassifier(Explorer):
             return (f"<b>The line {stayed}</b>: the step output is flat, so every slope is 0 "
                     f"and gradient descent has nothing to follow. It sorts {accuracy:.0%} of the fruit right. Switch to sigmoid.")
         return (f"After {epochs} epochs the line sorts <b>{accuracy:.0%}</b> of the fruit right "
-                f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}). The light yellow side is where it says orange.")
+                f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}). {line_equation(s.history[-1], s.scaler)} "
+                "The shading is how sure it is: orange where it says orange, blue where it says apple, white where "
+                "it cannot tell (P = 0.5).")

@@ -16,13 +16,63 @@ def test_each_turn_fixes_part_of_the_miss():
     assert list(play(hidden=70, start=10, fix=0.5, turns=3)) == [10, 40, 55, 62.5]
 
 
-@pytest.mark.parametrize("fix, expected", [(0.1, "too slow"), (0.3, "slow"), (0.6, "quick"), (1.0, "quick"),
+@pytest.mark.parametrize("fix, expected", [(0.1, "too slow"), (0.3, "slow"), (0.6, "quick"), (1.0, "in one turn"),
                                            (1.6, "bouncing"), (2.0, "bouncing forever"), (2.2, "flying off")])
 def test_every_regime_is_reachable_with_the_slider(fix, expected):
     assert regime(fix) == expected
     game = GuessingGame(fix=fix)
     assert game.state.regime == expected
     assert expected.capitalize() in game.status
+
+
+@pytest.mark.parametrize("fix, expected", [
+    (0.2, "slow"), (0.2 - 1e-12, "slow"), (0.15000000000000002, "too slow"), (0.5, "quick"), (0.49999999999999994, "quick"),
+    (0.45, "slow"), (1.0, "in one turn"), (0.9999999999999999, "in one turn"), (1.05, "bouncing"), (0.95, "quick"),
+    (2.0, "bouncing forever"), (1.9999999999999998, "bouncing forever"), (1.95, "bouncing"), (2.05, "flying off"),
+])
+def test_each_edge_belongs_to_the_regime_it_starts_as_the_table_says(fix, expected):
+    # the slider's 0.2 may arrive as 0.20000000000000004: an edge is an edge up to rounding
+    assert regime(fix) == expected
+
+
+def test_the_words_at_each_edge_agree_with_the_regime():
+    below_half, half = GuessingGame(fix=0.45).status, GuessingGame(fix=0.5).status
+    assert "less than half" in below_half and "half of the miss or more" in half
+    assert "less than a fifth" in GuessingGame(fix=0.15).status and "less than a fifth" not in GuessingGame(fix=0.2).status
+    one = GuessingGame(fix=1.0)
+    assert one.state.found_at == 1 and "very first fix lands" in one.status
+    assert "never jumps past" in GuessingGame(fix=0.95).status and "jumps past" in GuessingGame(fix=1.05).status
+    assert "closer than before" in GuessingGame(fix=1.95).status
+    assert "just as far away" in GuessingGame(fix=2.0).status and "never be found" in GuessingGame(fix=2.0).status
+    assert "farther away" in GuessingGame(fix=2.05).status
+    # "found" and "not found" never contradict the regime's words
+    for fix in np.round(np.arange(0.05, 2.51, 0.05), 2):
+        game = GuessingGame(fix=float(fix))
+        if game.state.regime in ("bouncing forever", "flying off"):
+            assert game.state.found_at is None and "never be found" in game.status
+        elif game.state.found_at is None:
+            assert f"not found in these {game.params['turns']} turns" in game.status
+
+
+def test_nothing_to_fix_when_the_first_guess_is_the_hidden_number():
+    for fix in (0.5, 2.0, 2.5):
+        game = GuessingGame(fix=fix, start=70, hidden=70)
+        assert "Nothing to fix" in game.status and "fly off" not in game.status
+
+
+def test_no_unexplained_minus_sign_for_a_child():
+    from bplab.explorers.guessing import kid_number
+
+    assert kid_number(68.125) == "68.125" and kid_number(62.5) == "62.5" and kid_number(70.0) == "70"
+    assert kid_number(70 - 60 / 4096) == "about 69.985"  # rounded numbers say so
+    assert kid_number(-37.75) == "37.75 below zero"
+    settling = GuessingGame(fix=0.5)
+    assert list(settling.figure.layout.yaxis.range)[0] == 0  # no negative axis when no guess is negative
+    assert "-" not in settling.status and "−" not in settling.status
+    overshooting = GuessingGame(fix=1.5, hidden=10, start=70)  # settles, but bounces below zero on the way
+    assert min(overshooting.state.guesses) < 0
+    assert "below zero" in overshooting.status and "freezing" in overshooting.status
+    assert overshooting.figure.layout.yaxis.range[0] < 0
 
 
 def test_flying_off_keeps_the_picture_readable():
@@ -135,7 +185,37 @@ def test_decision_line_in_original_units():
     u = (radius - 4.0) / 0.5
     v = (colour - 0.5) / 0.2
     assert np.allclose(u + v, 0.0)
-    assert decision_line(np.array([1.0, 0.0, 0.0]), scaler) is None
+    vertical = decision_line(np.array([2.0, 0.0, -1.0]), scaler)  # w2 = 0: radius = mean + std * (-b / w1)
+    assert np.allclose(vertical[0], [4.25, 4.25]) and np.allclose(vertical[1], [-0.05, 1.05])
+    assert decision_line(np.array([0.0, 0.0, 1.0]), scaler) is None
+
+
+def test_the_line_classifier_draws_the_current_line_at_every_epoch_count_and_says_its_equation():
+    for epochs in range(6):
+        explorer = LineClassifier(epochs=epochs)
+        lines = [t for t in explorer.figure.data if t.name and t.name.startswith("line:")]
+        now = [t for t in lines if t.line.width == 3.5]
+        assert len(now) == 1, epochs  # the current line, thick and solid, is always there
+        w1, w2, b = explorer.state.history[-1]
+        u = (np.asarray(now[0].x) - explorer.state.scaler.mean[0]) / explorer.state.scaler.std[0]
+        v = (np.asarray(now[0].y) - explorer.state.scaler.mean[1]) / explorer.state.scaler.std[1]
+        assert np.allclose(w1 * u + w2 * v + b, 0.0, atol=1e-9)  # the drawn points lie on the model's line
+        assert f"w₁ = {w1:.3g}" in explorer.status and "the line is colour =" in explorer.status
+    vertical = LineClassifier(w2=0.0, epochs=0)
+    drawn = [t for t in vertical.figure.data if t.name and t.name.startswith("line:") and t.line.width == 3.5][0]
+    assert drawn.x[0] == drawn.x[1] and "vertical" in vertical.status
+
+
+def test_the_shading_is_how_sure_the_model_is():
+    explorer = LineClassifier(epochs=30)
+    shading = next(t for t in explorer.figure.data if t.type == "heatmap")
+    z = np.asarray(shading.z)
+    assert 0.0 < z.min() < 0.5 < z.max() < 1.0  # graded, not yes/no
+    w1, w2, b = explorer.state.history[-1]
+    point = explorer.state.scaler(np.array([[shading.x[0], shading.y[0]]]))
+    assert z[0, 0] == pytest.approx(1 / (1 + np.exp(-(point[0] @ np.array([w1, w2]) + b))))
+    step = LineClassifier(epochs=3, output="step")
+    assert set(np.unique(next(t for t in step.figure.data if t.type == "heatmap").z)) <= {0.0, 1.0}
 
 
 def test_training_stops_and_records_divergence():
