@@ -51,6 +51,10 @@ def test_parsed_symbols_are_real_so_abs_differentiates_to_sign():
         ("__import__('os')", "unknown function '__import__' at column 1"),
         ("open('f', 'w')", "unknown function 'open' at column 1; allowed: .*functions sin, cos"),
         ("x.real", "attribute access"),
+        ("x.func", "attribute access"),  # attributes a SymPy symbol really has: the parser refuses them itself
+        ("x.args", "attribute access"),
+        ("x.__class__", "attribute access"),
+        ("x.subs(x, 1)", "attribute access"),
         ("(1).__class__", "attribute access"),
         ("lambda x: x", "lambda"),
         ("[t for t in x]", "comprehension"),

@@ -130,3 +130,86 @@ def test_other_bad_arguments():
         optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match=r"params\[0\]: expected a bplab Value"):
         optim.SGD([np.zeros(2)], lr=0.1)
+
+
+# ---------------------------------------------------------------------------- an oracle that needs no PyTorch
+
+
+def valley_gradient(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient of rosenbrock_like, by hand: dL/dp = -2(1-p) - 20p(q-p²), dL/dq = 10(q-p²) + 0.2q."""
+    return -2 * (1 - p) - 20 * p * (q - p * p), 10 * (q - p * p) + 0.2 * q
+
+
+def reference_trajectory(name: str, options: dict, steps: int = 20) -> np.ndarray:
+    """PyTorch's documented update rules (torch.optim's algorithm boxes), one plain NumPy loop per optimizer."""
+    o = dict(options)
+    lr, wd = o.get("lr"), o.get("weight_decay", 0.0)
+    theta = [START[0].copy(), START[1].copy()]
+    state = [dict() for _ in theta]
+    path = []
+    for t in range(1, steps + 1):
+        grads = valley_gradient(*theta)
+        for k, (x, g, s) in enumerate(zip(theta, grads, state)):
+            g = g + wd * x
+            if name == "SGD":
+                mu, tau = o.get("momentum", 0.0), o.get("dampening", 0.0)
+                if mu:
+                    s["b"] = g.copy() if "b" not in s else mu * s["b"] + (1 - tau) * g
+                    g = g + mu * s["b"] if o.get("nesterov") else s["b"]
+                x = x - lr * g
+            elif name == "Adagrad":
+                clr = lr / (1 + (t - 1) * o.get("lr_decay", 0.0))
+                s["sum"] = s.get("sum", np.full_like(x, o.get("initial_accumulator_value", 0.0))) + g * g
+                x = x - clr * g / (np.sqrt(s["sum"]) + o.get("eps", 1e-10))
+            elif name == "RMSprop":
+                alpha, eps, mu = o.get("alpha", 0.99), o.get("eps", 1e-8), o.get("momentum", 0.0)
+                s["v"] = alpha * s.get("v", np.zeros_like(x)) + (1 - alpha) * g * g
+                v = s["v"]
+                if o.get("centered"):
+                    s["g_avg"] = alpha * s.get("g_avg", np.zeros_like(x)) + (1 - alpha) * g
+                    v = v - s["g_avg"] ** 2
+                if mu:
+                    s["b"] = mu * s.get("b", np.zeros_like(x)) + g / (np.sqrt(v) + eps)
+                    x = x - lr * s["b"]
+                else:
+                    x = x - lr * g / (np.sqrt(v) + eps)
+            elif name == "Adam":
+                (b1, b2), eps = o.get("betas", (0.9, 0.999)), o.get("eps", 1e-8)
+                s["m"] = b1 * s.get("m", np.zeros_like(x)) + (1 - b1) * g
+                s["v"] = b2 * s.get("v", np.zeros_like(x)) + (1 - b2) * g * g
+                v = s["v"]
+                if o.get("amsgrad"):
+                    s["v_max"] = np.maximum(s.get("v_max", np.zeros_like(x)), v)
+                    v = s["v_max"]
+                x = x - lr * (s["m"] / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+            theta[k] = x
+        path.append(np.concatenate(theta))
+    return np.array(path)
+
+
+@pytest.mark.parametrize("name, options", CONFIGURATIONS)
+def test_twenty_steps_match_the_documented_rules_without_pytorch(name, options):
+    ours, _ = bplab_trajectory(name, options)
+    np.testing.assert_allclose(ours, reference_trajectory(name, options), rtol=1e-11, atol=1e-13)
+
+
+def test_the_reference_catches_a_weight_decay_of_the_wrong_sign():
+    options = dict(lr=0.05, weight_decay=0.01)
+    ours, _ = bplab_trajectory("Adam", options)
+    flipped = reference_trajectory("Adam", dict(options, weight_decay=-0.01))
+    assert not np.allclose(ours, flipped, rtol=1e-11, atol=1e-13)
+
+
+#: Three steps of PyTorch 2.13 (CPU, float64) from START, recorded once: known values that hold without it.
+KNOWN_AFTER_THREE_STEPS = [
+    ("Adam", dict(lr=0.05, weight_decay=0.01),
+     [-1.05470765228596, 0.3561622208571802, 1.8507423099485432, 1.1401012057201576, -0.15189395581959025, 0.8494704845172923]),
+    ("SGD", dict(lr=0.01, momentum=0.9, nesterov=True),
+     [-0.7597580956539026, 0.29412476900435497, -1.5024820705686386, 0.9903858348192017, 0.029110971763663687, 1.8810650755796414]),
+]
+
+
+@pytest.mark.parametrize("name, options, expected", KNOWN_AFTER_THREE_STEPS)
+def test_known_values_recorded_from_pytorch(name, options, expected):
+    ours, _ = bplab_trajectory(name, options, steps=3)
+    np.testing.assert_allclose(ours[-1], expected, rtol=1e-12)
