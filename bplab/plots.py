@@ -113,13 +113,14 @@ def graph_layout(output: Value) -> dict[int, tuple[float, float]]:
 
 def graph_figure(output: Value, title: str = "Computational graph", show_grad: bool = True,
                  highlight: Value | None = None, height: int | None = None,
-                 known_values: set[int] | None = None, known_grads: set[int] | None = None) -> go.Figure:
+                 known_values: set[int] | None = None, known_grads: set[int] | None = None,
+                 names: dict[int, str] | None = None) -> go.Figure:
     r"""Draw the graph that computed ``output``: one box per node with its operation, value and gradient.
 
     Arrows run from inputs to outputs (the forward pass); gradients flow back along them.
     ``highlight`` marks one node (the graph stepper's current node). ``known_values`` and
     ``known_grads`` (sets of ``id(node)``) show "?" for what is not computed yet; None shows all.
-    Plotly only, no Graphviz.
+    ``names`` (``id(node) -> name``) labels results as the text does, ``u = ×``. Plotly only, no Graphviz.
     """
     order = output.topological_order()
     positions = graph_layout(output)
@@ -143,7 +144,10 @@ def graph_figure(output: Value, title: str = "Computational graph", show_grad: b
         xs.append(x)
         ys.append(y)
         value_known = known_values is None or id(node) in known_values
-        lines = [f"<b>{node_title(node)}</b>", f"value {_describe(node.data) if value_known else '?'}"]
+        label = node_title(node)
+        if names is not None and not node.is_leaf:
+            label = f"{names[id(node)]} = {label}"
+        lines = [f"<b>{label}</b>", f"value {_describe(node.data) if value_known else '?'}"]
         if show_grad and node.requires_grad:
             grad_known = known_grads is None or id(node) in known_grads
             lines.append(f"grad {_describe(node.grad) if grad_known else '?'}")

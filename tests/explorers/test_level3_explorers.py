@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -42,9 +44,12 @@ def test_stepper_walks_forward_then_backward():
     stepper = GraphStepper()
     assert stepper.state.total == 3 + 6  # 3 operations; 6 nodes need a gradient (3 ops + i, w, y)
     stepper.update(step=1)
-    assert "× of (i = 1.5, w = 0.8) gives <b>1.2</b>" in stepper.status
+    assert "u = × of (i = 1.5, w = 0.8) = <b>1.2</b>" in stepper.status  # results named as the text names them
     stepper.update(step=6)
-    assert "∂×/∂w = 1.5, so w receives 1.4 × 1.5 = 2.1" in stepper.status
+    assert "∂u/∂w = 1.5, so w receives 1.4 × 1.5 = 2.1" in stepper.status
+    assert "a multiply gate swaps" in stepper.status  # CS231n's gate patterns, said where they happen
+    labels = [text for trace in stepper.figure.data if trace.text for text in trace.text]
+    assert sum("<b>u = ×</b>" in t for t in labels) == 1 and any("<b>f = ^</b>" in t or "<b>f = " in t for t in labels)
     stepper.update(step=9)
     assert "Done" in stepper.status and stepper.state.comparison.ok
 
@@ -104,9 +109,40 @@ def test_train_neuron_lengths():
     assert len(outputs) == len(costs) == len(slopes) == 6 and outputs[0] == pytest.approx(0.5)
 
 
-def test_stepper_says_so_when_the_routes_disagree_at_a_kink():
-    stepper = GraphStepper(formula="relu(x)", values="x=0", step=400)
-    assert not stepper.state.comparison.ok and "disagree" in stepper.status and "kink" in stepper.status
+@pytest.mark.parametrize("formula", ["relu(x)", "abs(x)"])
+def test_stepper_treats_every_kink_alike(formula):
+    stepper = GraphStepper(formula=formula, values="x=0")
+    stepper.update(step=stepper.state.total)
+    # relu's routes disagree at 0 (the finite difference says 0.5), abs's happen to agree (all 0): the lesson is the same
+    assert "sits exactly on a kink" in stepper.status and "no slope" in stepper.status
+
+
+def test_stepper_takes_a_new_formula_with_new_variables_in_one_go():
+    stepper = GraphStepper()
+    stepper.widget()
+    stepper._widgets["formula"].value = "a*b + c"  # the values box still names i, w, y
+    assert not stepper._error_widget.value, stepper._error_widget.value
+    assert sorted(stepper.state.leaves) == ["a", "b", "c"]
+    assert all(leaf.item() == 1.0 for leaf in stepper.state.leaves.values())
+    assert "a, b, c had no value, so they start at 1" in stepper.status
+    stepper._widgets["values"].value = "a=2, b=3, c=4"
+    assert stepper.state.output.item() == 10.0 and "had no value" not in stepper.status
+
+
+@pytest.mark.parametrize("formula, values, said", [
+    ("log(x)", "x=0", "the logarithm needs a positive number"),
+    ("1/x", "x=0", "divides by zero"),
+    ("sqrt(x)", "x=-1", "square root .* of a negative number"),
+    ("exp(x)", "x=1000", "overflows"),
+    ("sqrt(x)", "x=0", "slope at x is infinite"),
+])
+def test_domain_errors_say_what_happened(formula, values, said):
+    stepper = GraphStepper()
+    stepper.widget()
+    stepper._widgets["values"].value = values
+    stepper._widgets["formula"].value = formula
+    assert re.search(said, stepper._error_widget.value), stepper._error_widget.value
+    assert "Could not update: </div>" not in stepper._error_widget.value
 
 
 def test_a_shrinking_slider_limit_does_not_run_a_second_update():
@@ -122,4 +158,4 @@ def test_a_shrinking_slider_limit_does_not_run_a_second_update():
 
 def test_a_variable_used_three_times_shows_its_three_shares():
     stepper = GraphStepper(formula="x*x + x", values="x=3", step=400)
-    assert "∂f/∂x = 3 + 3 + 1 (from ×, ×, +: one share per use) = <b>7</b>" in stepper.status
+    assert "∂f/∂x = 3 + 3 + 1 (from u, u, f: one share per use) = <b>7</b>" in stepper.status
