@@ -70,6 +70,7 @@ class Run:
     model: Any
     optimizer: Any
     epochs: int = 0
+    steps: int = 0  # optimizer steps since the run began (the step a divergence names counts from here)
     train_loss: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     train_accuracy: list[float] = field(default_factory=list)
@@ -208,8 +209,11 @@ class Playground(Explorer):
         history = train.fit(run.model, loss_fn, run.optimizer, X_train, y_train, epochs=1, batch_size=batch,
                             seed=p["seed"] * 100_003 + run.epochs, accuracy=None, blowup_factor=math.inf)
         run.epochs += 1
-        if history.diverged:
-            run.diverged, run.message = True, history.message
+        steps_before, run.steps = run.steps, run.steps + history.steps
+        if history.diverged:  # NaN or inf inside the epoch: fit counted its steps from this epoch's start
+            run.diverged = True
+            run.message = self._blame(run, p, f"epoch {run.epochs} (step {steps_before + history.diverged_at_step} of the run)",
+                                      "the loss became NaN or infinite")
             return
         norms = history.layer_grad_norms()
         run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
@@ -217,8 +221,23 @@ class Playground(Explorer):
         loss = run.train_loss[-1]
         if blew_up(loss, run.train_loss[0], BLOWUP, floor=1e-12):
             run.diverged = True
-            run.message = (f"diverged at epoch {run.epochs}: the training loss grew from {run.train_loss[0]:.3g} to "
-                           f"{loss:.3g}; the learning rate ({p['rate']:.3g}) is probably too large")
+            run.message = self._blame(run, p, f"epoch {run.epochs}",
+                                      f"the training loss grew from {run.train_loss[0]:.3g} to {loss:.3g}")
+
+    @staticmethod
+    def _blame(run: Run, p: dict, where: str, what: str) -> str:
+        """The stop message, with the likely cause: the starting weights when the untrained network's loss was
+        already far from a guess's, else the learning rate."""
+        classes = run.model.layers[-1].out_features
+        guess = math.log(classes) if p["loss"] == "cross-entropy" else 1.0  # the loss of an unsure guess
+        first = run.train_loss[0]
+        if not math.isfinite(first) or first > 10 * guess:
+            cause = (f"the starting weights are too large (init scale {p['init_scale']:g}): before any training the loss "
+                     f"was already {first:.3g}, against about {guess:.2g} for an unsure guess, so the first steps are "
+                     "huge; lower the init scale")
+        else:
+            cause = f"the learning rate ({p['rate']:.3g}) is probably too large; try a smaller one"
+        return f"diverged at {where}: {what}; {cause}"
 
     @staticmethod
     def _record(run: Run, loss: str, X_train, y_train, X_test, y_test) -> None:

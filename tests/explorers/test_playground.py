@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -115,3 +117,35 @@ def test_equal_initial_weights_keep_units_identical_and_say_so():
     weights = playground.state.run.model.layers[0].weight.data
     assert np.allclose(weights, weights[:, :1]) and not np.allclose(weights, 0.5)  # it moved, but stayed symmetric
     assert "stay identical" in playground.status
+
+
+@pytest.mark.parametrize("dataset", ["xor", "circles", "moons"])
+@pytest.mark.parametrize("batch", ["1", "10"])
+def test_small_batches_train_with_the_default_rate_and_never_falsely_diverge(dataset, batch):
+    for seed in (0, 1, 2):
+        playground = Playground(dataset=dataset, batch=batch, epochs=40, seed=seed)
+        run = playground.state.run
+        assert not run.diverged, (dataset, batch, seed, run.message)
+        assert run.train_accuracy[-1] >= 0.8, (dataset, batch, seed, run.train_accuracy[-1])
+
+
+def test_a_huge_initialization_is_blamed_not_the_learning_rate():
+    settings = dict(loss="squared error", rate=0.03, epochs=20, hidden_layers=3, seed=0,
+                    activation_1="relu", activation_2="relu", activation_3="relu")
+    run = Playground(init_scale=10.0, **settings).state.run
+    assert run.diverged
+    assert "starting weights are too large (init scale 10)" in run.message and "learning rate" not in run.message
+    assert not Playground(init_scale=1.0, **settings).state.run.diverged  # the same rate trains from a sane start
+    rate_run = Playground(batch="10", rate=3.0, loss="squared error", epochs=50, seed=0).state.run
+    assert rate_run.diverged and "learning rate (3) is probably too large" in rate_run.message
+
+
+def test_the_step_a_divergence_names_counts_from_the_start_of_the_run():
+    playground = Playground(batch="1", rate=3.0, loss="squared error", epochs=50, seed=0)
+    run = playground.state.run
+    assert run.diverged
+    match = re.search(r"epoch (\d+) \(step (\d+) of the run\)", run.message)
+    assert match, run.message
+    epoch, step = int(match.group(1)), int(match.group(2))
+    per_epoch = len(playground.state.y_train)  # batch 1: one step per example
+    assert (epoch - 1) * per_epoch < step <= epoch * per_epoch and step == run.steps
