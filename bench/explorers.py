@@ -30,8 +30,10 @@ from bplab.explorers.base import Choice, Explorer, Slider, Toggle
 from bplab.explorers.batches import BatchSizeExplorer
 from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
+from bplab.explorers.high_low import HighLowGame
 from bplab.explorers.line_classifier import LineClassifier
 from bplab.explorers.one_weight import OneWeightExplorer
+from bplab.explorers.optimizer_race import OptimizerRace
 from bplab.explorers.playground import Playground
 from bplab.explorers.secant import SecantExplorer
 from bplab.explorers.slowdown import SlowdownExplorer
@@ -39,8 +41,9 @@ from bplab.explorers.welcome import WelcomeExplorer
 
 BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
-    WelcomeExplorer, GuessingGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper, SlowdownExplorer, Playground,
-    BatchSizeExplorer,
+    WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
+    SlowdownExplorer, Playground,
+    BatchSizeExplorer, OptimizerRace,
 ]
 
 
@@ -49,6 +52,7 @@ EXTRA_ROWS = [
     (Playground, "neuron", "view change only"),
     (Playground, "rate", "retrain 100 epochs"),
     (BatchSizeExplorer, "rate", "retrain all three runs"),
+    (OptimizerRace, "rate", "the learning rate moved"),
 ]
 
 

@@ -7,6 +7,17 @@ r"""Three routes to one derivative, and the checks that they agree.
 
 :func:`gradcheck` compares backprop against central differences for any function of arrays.
 :func:`compare` shows all three side by side for a formula, one row per variable.
+
+One measure of disagreement is used everywhere (``compare``'s column, ``gradcheck``'s report,
+notebook 08's text), the **relative error** of two estimates $a$ and $b$ of one gradient:
+
+.. math::
+    \frac{\lVert a - b\rVert}{\max(\lVert a\rVert, \lVert b\rVert, 1)}
+
+with Euclidean norms over the whole array. It is relative for gradients larger than 1 and
+absolute below: near 0 a ratio would only measure round-off (a derivative of exactly 0 and its
+central difference $10^{-12}$ would be "100% apart"). ``gradcheck``'s pass/fail is a different,
+named test: every entry within ``atol + rtol * |numeric|`` (NumPy's ``allclose`` rule).
 """
 
 from __future__ import annotations
@@ -64,21 +75,29 @@ def _scalar_of(output: Any, what: str) -> Value:
 
 
 def relative_error(*estimates: np.ndarray) -> float:
-    r"""The largest disagreement among the estimates, $\max|a - b| / \max(1, |a|)$: relative above 1, absolute below."""
+    r"""The relative error of the estimates: $\lVert a - b\rVert / \max(\lVert a\rVert, \lVert b\rVert, 1)$, the largest over every pair.
+
+    Euclidean norms over the whole array (for numbers: absolute values). Relative above 1,
+    absolute below. Entries that are equal but not finite (the same infinity) count as agreeing;
+    any other non-finite disagreement gives ``inf``.
+    """
     stacked = [np.asarray(e, dtype=np.float64) for e in estimates]
-    scale = max(1.0, *(float(np.max(np.abs(e), initial=0.0)) for e in stacked))
     worst = 0.0
     for i, a in enumerate(stacked):
         for b in stacked[i + 1 :]:
+            a_part, b_part = np.broadcast_arrays(a, b)
             with np.errstate(invalid="ignore"):
-                difference = np.abs(a - b)
-            if np.any(~np.isfinite(difference)):
-                same = (a == b) | (np.isnan(a) & np.isnan(b))
-                if not np.all(same[~np.isfinite(difference)]):
+                difference = a_part - b_part
+            unfinished = ~np.isfinite(difference)
+            if np.any(unfinished):
+                same = (a_part == b_part) | (np.isnan(a_part) & np.isnan(b_part))
+                if not np.all(same[unfinished]):
                     return float("inf")
-                difference = np.where(np.isfinite(difference), difference, 0.0)
-            worst = max(worst, float(np.max(difference, initial=0.0)))
-    return worst / scale
+                a_part, b_part = np.where(unfinished, 0.0, a_part), np.where(unfinished, 0.0, b_part)
+                difference = a_part - b_part
+            scale = max(1.0, float(np.linalg.norm(a_part)), float(np.linalg.norm(b_part)))
+            worst = max(worst, float(np.linalg.norm(difference)) / scale)
+    return worst
 
 
 # ---------------------------------------------------------------------------- gradcheck
@@ -86,7 +105,12 @@ def relative_error(*estimates: np.ndarray) -> float:
 
 @dataclass
 class GradcheckReport:
-    """What :func:`gradcheck` found: ``ok``, and where backprop and the numbers disagree most."""
+    """What :func:`gradcheck` found: ``ok``, and where backprop and the numbers disagree most.
+
+    ``rel_error`` is the :func:`relative_error` of backprop against central differences, the
+    largest over the inputs (the measure ``compare`` shows); ``ok`` comes from the entry-by-entry
+    test, which is stricter for a gradient that is wrong in one entry only.
+    """
 
     ok: bool
     message: str
@@ -94,6 +118,7 @@ class GradcheckReport:
     worst_index: tuple[int, ...] | None = None
     expected: float | None = None
     received: float | None = None
+    rel_error: float | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -141,6 +166,7 @@ def gradcheck_report(
     except Exception as exc:  # a learner's function may fail; say so instead of raising
         return GradcheckReport(False, f"gradcheck: your function raised {type(exc).__name__}: {exc}")
 
+    rel_error = max((relative_error(b, n) for b, n in zip(backprop, numeric)), default=0.0)
     worst: tuple[float, int, tuple[int, ...]] | None = None
     for i, (b, n) in enumerate(zip(backprop, numeric)):
         with np.errstate(invalid="ignore"):
@@ -150,16 +176,18 @@ def gradcheck_report(
             index = np.unravel_index(int(np.argmax(excess)), excess.shape)
             worst = (float(excess.max()), i, tuple(int(k) for k in index))
     if worst is None or worst[0] <= 0:
-        return GradcheckReport(True, f"gradcheck: backprop and central differences agree on {len(arrays)} input(s)")
+        return GradcheckReport(True, f"gradcheck: backprop and central differences agree on {len(arrays)} input(s) "
+                                     f"(relative error {rel_error:.1e})", rel_error=rel_error)
     _, i, index = worst
     expected, received = float(numeric[i][index]), float(backprop[i][index])
     where = f"{names[i]}[{', '.join(map(str, index))}]" if index else names[i]
     message = (
         f"gradcheck FAILED at {where}: central difference (expected) {expected:.8g}, "
         f"backprop (received) {received:.8g}, difference {abs(expected - received):.3g} "
-        f"(allowed {atol + rtol * abs(expected):.3g}). Look at the backward rule of the ops that {names[i]} flows through."
+        f"(allowed {atol + rtol * abs(expected):.3g}); relative error of {names[i]} as a whole "
+        f"{relative_error(backprop[i], numeric[i]):.1e}. Look at the backward rule of the ops that {names[i]} flows through."
     )
-    return GradcheckReport(False, message, i, index, expected, received)
+    return GradcheckReport(False, message, i, index, expected, received, rel_error)
 
 
 def gradcheck(
@@ -173,7 +201,8 @@ def gradcheck(
 ) -> bool:
     r"""True when backprop's gradient of ``fn(*inputs)`` matches central differences entry by entry.
 
-    Tolerance: $|\text{backprop} - \text{numeric}| \le \text{atol} + \text{rtol}\,|\text{numeric}|$.
+    Tolerance, entry by entry: $|\text{backprop} - \text{numeric}| \le \text{atol} + \text{rtol}\,|\text{numeric}|$
+    (a test, not a measure; the failure report also gives the :func:`relative_error`).
     ``fn`` takes Values and returns a Value (a non-scalar output is checked through a fixed
     random projection). Raises nothing for a wrong gradient: prints where it is worst (when
     ``verbose``) and returns False. Run it in float64: float32 is too coarse for differences.
@@ -195,7 +224,7 @@ class GradientRow:
     symbolic: np.ndarray
     backprop: np.ndarray
     numeric: np.ndarray
-    rel_error: float
+    rel_error: float  # relative_error of the three: the largest over the pairs
     derivative: Any = None  # the SymPy formula of the partial derivative, for number variables
 
 

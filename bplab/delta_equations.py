@@ -12,13 +12,19 @@ The *error* (delta) of a layer is $\delta = \partial L/\partial z$. The four ste
    $(\hat y - y)/N$ (sigmoid + binary cross-entropy, softmax + cross-entropy) or
    $\tfrac{2}{n}(\hat y - y)$ (identity + mean squared error over $n$ entries);
 3. **hidden error**, last layer to first: $\delta_1 = (\delta_2 W_2^\top) \odot f'(z_1)$;
-4. **gradients**, and only then the update: $\partial L/\partial W_2 = a_1^\top \delta_2$,
+4. **gradients**, and the update: $\partial L/\partial W_2 = a_1^\top \delta_2$,
    $\partial L/\partial b_2 = \sum_n \delta_2$, $\partial L/\partial W_1 = X^\top \delta_1$,
    $\partial L/\partial b_1 = \sum_n \delta_1$.
 
+The exact rule for the update: a layer's weights may change once the error below it has been
+computed from them ($W_2$ once $\delta_1$ exists), their last use in the backward pass. Updating
+every weight after the whole backward pass (:func:`sgd_step`, what ``loss.backward()`` then
+``optimizer.step()`` does) is the simple way to obey it.
+
 :func:`engine_gradients` computes the same numbers with bplab's engine, and the tests check
 they agree. :func:`step_updating_too_early` shows what goes wrong when $W_2$ is updated
-before $\delta_1$ is computed.
+before $\delta_1$ is computed; :func:`step_updating_just_in_time` updates it right after, and
+takes exactly the step of :func:`sgd_step`.
 """
 
 from __future__ import annotations
@@ -167,6 +173,25 @@ def step_updating_too_early(params: Params, X: np.ndarray, y: np.ndarray, lr: fl
     new["W2"] = params["W2"] - lr * (cache.a1.T @ delta2)
     new["b2"] = params["b2"] - lr * delta2.sum(axis=0)
     delta1 = (delta2 @ new["W2"].T) * cache.f_prime  # uses the already-updated W2: the mistake
+    new["W1"] = params["W1"] - lr * (X.T @ delta1)
+    new["b1"] = params["b1"] - lr * delta1.sum(axis=0)
+    return new
+
+
+def step_updating_just_in_time(params: Params, X: np.ndarray, y: np.ndarray, lr: float, activation: str = "sigmoid",
+                               loss: str = "bce") -> Params:
+    r"""The earliest correct order: $W_2$ moves as soon as $\delta_1$ has been computed from it.
+
+    $W_2$'s last use in the backward pass is $\delta_1 = (\delta_2 W_2^\top) \odot f'(z_1)$; after that it
+    may change (this is how an optimizer step fused into the backward pass saves memory). The
+    result equals :func:`sgd_step`'s.
+    """
+    cache = forward(params, X, activation, loss)
+    delta2 = output_error(cache, y, loss)
+    delta1 = (delta2 @ params["W2"].T) * cache.f_prime  # W2's last job: carrying the error back
+    new = dict(params)
+    new["W2"] = params["W2"] - lr * (cache.a1.T @ delta2)  # now it may move
+    new["b2"] = params["b2"] - lr * delta2.sum(axis=0)
     new["W1"] = params["W1"] - lr * (X.T @ delta1)
     new["b1"] = params["b1"] - lr * delta1.sum(axis=0)
     return new

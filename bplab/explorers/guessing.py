@@ -1,8 +1,10 @@
 r"""The Kid level's guessing game: guess, see how far off you are, fix part of the miss, repeat.
 
 Each turn: ``miss = hidden - guess`` and ``guess = guess + fix * miss``. So the miss is
-multiplied by ``(1 - fix)`` every turn: a small fix is slow, a fix near 1 is quick, a fix
-between 1 and 2 overshoots and bounces but settles, and a fix above 2 flies off.
+multiplied by ``(1 - fix)`` every turn: a small fix is slow, a fix from 0.5 to 1 is quick (1
+finds it in one turn), a fix between 1 and 2 overshoots and bounces but settles, 2 bounces
+forever, and a fix above 2 flies off. The status line speaks to a child: no minus signs
+(a guess below zero is said so, and explained), numbers exact or marked "about".
 """
 
 from __future__ import annotations
@@ -29,18 +31,53 @@ def play(hidden: float, start: float, fix: float, turns: int) -> np.ndarray:
     return np.array(guesses)
 
 
+EDGE = 1e-9  # a fix within this of an edge (0.2, 0.5, 1, 2) counts as the edge: the slider's 0.2 may arrive as 0.20000000000000004
+
+
 def regime(fix: float) -> str:
-    """"too slow", "slow", "quick", "bouncing", "bouncing forever" or "flying off", from the factor 1 - fix."""
-    factor = 1.0 - fix
-    if abs(factor) > 1 + 1e-12:
+    """What a fix size does to the miss, which is multiplied by ``1 - fix`` every turn.
+
+    ``"too slow"`` (fix below 0.2: less than a fifth of the miss goes), ``"slow"`` (0.2 up to 0.5),
+    ``"quick"`` (0.5 up to 1: half or more goes, never past), ``"in one turn"`` (exactly 1),
+    ``"bouncing"`` (between 1 and 2: past, but closer), ``"bouncing forever"`` (exactly 2) and
+    ``"flying off"`` (above 2). Each edge belongs to the regime it starts, as the table in notebook 01 says.
+    """
+    if fix > 2 + EDGE:
         return "flying off"
-    if abs(abs(factor) - 1) <= 1e-12:
+    if fix >= 2 - EDGE:
         return "bouncing forever"
-    if factor < 0:
+    if fix > 1 + EDGE:
         return "bouncing"
-    if factor <= 0.5:
+    if fix >= 1 - EDGE:
+        return "in one turn"
+    if fix >= 0.5 - EDGE:
         return "quick"
-    return "slow" if factor <= 0.8 else "too slow"
+    return "slow" if fix >= 0.2 - EDGE else "too slow"
+
+
+WORDS = {
+    "too slow": "Each fix takes away less than a fifth of the miss, so the guesses crawl toward the hidden number.",
+    "slow": "Each fix takes away less than half of the miss: the guesses creep closer, step by step.",
+    "quick": "Just right: each fix takes away half of the miss or more, and the guess never jumps past.",
+    "in one turn": "Just right: the fix is the whole miss, so the very first fix lands on the hidden number.",
+    "bouncing": "Too big: each fix jumps past the hidden number, but lands closer than before, so the guesses "
+                "bounce and settle.",
+    "bouncing forever": "Too big: each fix is twice the miss, so the guess jumps past and lands just as far away on "
+                        "the other side, forever.",
+    "flying off": "Much too big: each jump lands farther away than the last, and the guesses fly off!",
+}
+
+
+def kid_number(value: float) -> str:
+    """A guess as a child reads it: exact up to 3 decimals (68.125, not 68.12), "about" when rounded,
+    "below zero" instead of a minus sign."""
+    if not math.isfinite(value) or abs(value) >= 1e6:
+        return "far, far away"
+    text = f"{abs(value):.3f}".rstrip("0").rstrip(".")
+    if text == "0":
+        return "0" if value == 0 else "about 0"
+    about = "" if round(value, 3) == value else "about "
+    return f"{about}{text} below zero" if value < 0 else f"{about}{text}"
 
 
 @dataclass(frozen=True)
@@ -81,21 +118,28 @@ class GuessingGame(Explorer):
         figure.add_trace(go.Bar(x=turns, y=misses, name="how far off", marker_color=PALETTE["vermillion"]), row=1, col=2)
         figure.update_layout(**base_layout(height=380, showlegend=True, legend=dict(orientation="h", y=-0.22), bargap=0.25))
         figure.update_xaxes(title_text="turn")
-        figure.update_yaxes(title_text="guess", range=[-60, 180], row=1, col=1)  # flying-off guesses leave the picture
+        # the axis starts at 0 unless a guess went below zero (then it is explained in the status line); guesses
+        # that fly off leave the picture at -60 and 180 instead of squashing the rest
+        shown = state.guesses[np.isfinite(state.guesses)]
+        low = 0.0 if shown.min() >= 0 else max(-60.0, float(shown.min()) - 10.0)
+        high = min(180.0, max(110.0, float(shown.max()) + 10.0))
+        figure.update_yaxes(title_text="guess", range=[low, high], row=1, col=1)
         figure.update_yaxes(title_text="how far off", range=[0, max(110.0, min(float(misses.max()) * 1.1, 250.0))], row=1, col=2)
         return figure
 
     def describe(self, state: GameState) -> str:
-        found = (f"It was found (less than {CLOSE_ENOUGH:g} away) on turn {state.found_at}."
-                 if state.found_at is not None else "It was not found in these turns.")
-        words = {
-            "too slow": "Each fix is tiny, so the guesses crawl toward the hidden number.",
-            "slow": "Each fix takes away less than half of the miss: the guesses get there, step by step.",
-            "quick": "A good size: each fix takes away half of the miss or more.",
-            "bouncing": "Each fix is too big: the guess jumps past the hidden number and bounces back, but the jumps shrink.",
-            "bouncing forever": "The fix is exactly twice the miss: the guess jumps from one side to the other forever.",
-            "flying off": "The fix is much too big: every jump lands farther away than before, and the guesses fly off!",
-        }
-        last = state.guesses[-1]
-        shown = f"{last:.1f}" if math.isfinite(last) and abs(last) < 1e6 else "far, far away"
-        return f"<b>{state.regime.capitalize()}.</b> {words[state.regime]} {found} Last guess: {shown}."
+        first_miss = abs(state.hidden - state.guesses[0])
+        if first_miss < CLOSE_ENOUGH:
+            return ("<b>Nothing to fix.</b> The first guess is already the hidden number, so every miss is 0 and no "
+                    "fix size changes anything. Move the first guess or the hidden number away.")
+        if state.found_at is not None:
+            found = f"It was found (less than {CLOSE_ENOUGH:g} away) on turn {state.found_at}."
+        elif state.regime in ("bouncing forever", "flying off"):
+            found = "It will never be found this way."
+        else:
+            found = f"It was not found in these {len(state.guesses) - 1} turns: give it more turns, or a bigger fix."
+        text = f"<b>{state.regime.capitalize()}.</b> {WORDS[state.regime]} {found} Last guess: {kid_number(state.guesses[-1])}."
+        if np.any(state.guesses < 0):
+            text += (" Some guesses fell below zero: on the picture they are under the 0 line, marked with a minus sign, "
+                     "like −20 degrees on a freezing day.")
+        return text

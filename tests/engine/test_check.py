@@ -134,3 +134,57 @@ def test_central_difference_and_relative_error():
 def test_rows_are_inspectable():
     row = compare("x*y", at={"x": 2.0, "y": 3.0})["y"]
     assert isinstance(row, GradientRow) and row.variable == "y" and float(row.backprop) == 2.0
+
+
+# ------------------------------------------------------------------ one relative error everywhere
+
+
+def test_relative_error_is_the_difference_over_the_larger_length_never_below_one():
+    a, b = np.array([3.0, 4.0]), np.array([3.0, 4.5])
+    assert relative_error(a, b) == pytest.approx(0.5 / np.linalg.norm(b))  # Euclidean lengths of whole arrays
+    assert relative_error(np.array(200.0), np.array(202.0)) == pytest.approx(2 / 202)  # relative above 1
+    assert relative_error(np.array(0.2), np.array(0.3)) == pytest.approx(0.1)  # absolute below 1
+    assert relative_error(np.array(2.0), np.array(3.0), np.array(2.5)) == pytest.approx(1 / 3)  # the worst pair
+    assert relative_error(np.array([np.inf, 1.0]), np.array([np.inf, 3.0])) == pytest.approx(2 / 3)  # same infinities agree
+
+
+@pytest.mark.parametrize("formula, point", [("x**3", 0.0), ("sin(x)", np.pi / 2), ("cos(x)", 0.0), ("(x - 1)**2", 1.0)])
+def test_a_zero_derivative_and_its_round_off_agree(formula, point):
+    # a pure ratio would call 0 against 1e-12 "100% apart"; the floor of 1 keeps compare's verdict right
+    result = compare(formula, at={"x": point})
+    assert result.ok and result.max_rel_error < 1e-9, repr(result)
+
+
+def test_compare_rows_use_the_one_relative_error():
+    rng = np.random.default_rng(3)
+    result = compare(lambda W: (W.tanh() ** 2).sum(), at={"W": rng.standard_normal((3, 2))})
+    row = result["W"]
+    assert row.rel_error == relative_error(row.symbolic, row.backprop, row.numeric)
+
+
+def test_gradcheck_reports_the_same_relative_error_as_compare():
+    x = np.linspace(-1.0, 1.0, 5)
+    good = gradcheck_report(lambda x: x.tanh().sum(), x)
+    assert good.ok and good.rel_error < 1e-9
+    bad = gradcheck_report(lambda x: apply(WRONG_TANH, x).sum(), x)
+    backprop = 1 - np.tanh(x)  # the wrong rule's gradient
+    numeric = 1 - np.tanh(x) ** 2
+    assert bad.rel_error == pytest.approx(relative_error(backprop, numeric), rel=1e-6)
+    assert f"relative error of input 0 as a whole {bad.rel_error:.1e}" in bad.message
+
+
+def test_notebook_08_defines_relative_error_as_bplab_does():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "3_graduate" / "08_batches_and_gradient_checking.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+    [source] = [s for s in cells if s.startswith("def numerical_gradient")]
+    namespace: dict = {"np": np}
+    exec(source.split("rng = np.random.default_rng(8)")[0], namespace)  # noqa: S102 (the course's own cell)
+    rng = np.random.default_rng(0)
+    for scale in (1e-3, 1.0, 1e3):
+        a, b = rng.standard_normal((3, 4)) * scale, rng.standard_normal((3, 4)) * scale
+        assert namespace["relative_error"](a, b) == pytest.approx(relative_error(a, b), rel=1e-12)
+    text = "\n".join(cells)
+    assert r"\max(\lVert a\rVert, \lVert b\rVert, 1)" in text  # the text states the same definition

@@ -55,6 +55,26 @@ def test_formulas_with_the_lessons_intermediate_names(answer):
     assert check("03.slope_formula", answer).correct
 
 
+@pytest.mark.parametrize("answer", ["2*x*(3*x + 1) + 3*x**2", "9*x**2 + 2*x", "2*x*v + 3*u", "2*x*v + u*3",
+                                    "x*(9*x + 2)", "(2*x)*(3*x+1) + x^2*3"])
+def test_the_product_rule_in_its_forms(answer):
+    assert check("02.product_rule", answer).correct
+
+
+@pytest.mark.parametrize("answer", ["2*x*(3*x + 1)", "3*x**2", "2*x*3", "6*x**2 + 2*x", "u*v"])
+def test_half_a_product_rule_is_not_yet(answer):
+    assert check("02.product_rule", answer).verdict == NOT_YET
+
+
+def test_the_scalar_engine_exercise_takes_numbers_from_a_learners_engine():
+    right = CATALOG.get("07.scalar_engine").correct_answer()
+    assert check("07.scalar_engine", {"w": float(right["w"]), "b": float(right["b"])}).correct
+    assert check("07.scalar_engine", {"w": 0.0, "b": 0.0}).verdict == NOT_YET  # an empty backward closure
+    solution_text = CATALOG.get("07.scalar_engine").solution  # its worked numbers are the real ones
+    assert f"dL/dw = 2·dL/dz = {right['w']:.4f}".replace("-", "−") in solution_text
+    assert f"dL/db = {right['b']:.4f}".replace("-", "−") in solution_text
+
+
 def test_a_name_the_lesson_does_not_define_is_explained():
     feedback = check("03.slope_formula", "2*(b - y)*i")
     assert feedback.verdict == NOT_YET and "uses b" in feedback.message and "a (= i*w)" in feedback.message

@@ -44,3 +44,14 @@ def test_updating_too_early_is_not_gradient_descent():
     wrong = delta.step_updating_too_early(params, X, y, 2.0, "tanh", "cross_entropy")
     assert np.allclose(right["W2"], wrong["W2"]) and np.allclose(right["b2"], wrong["b2"])
     assert not np.allclose(right["W1"], wrong["W1"])  # delta1 used the already-moved W2
+
+
+@pytest.mark.parametrize("activation", delta.ACTIVATIONS)
+@pytest.mark.parametrize("loss", delta.LOSSES)
+def test_updating_a_layer_once_the_error_below_it_is_computed_is_exact(activation, loss):
+    # a layer's weights may change once the error below it has been computed from them: W2 after delta1
+    X, y, params = problem(loss)
+    right = delta.sgd_step(params, X, y, 2.0, activation, loss)
+    just_in_time = delta.step_updating_just_in_time(params, X, y, 2.0, activation, loss)
+    for name in params:
+        assert np.array_equal(right[name], just_in_time[name]), name

@@ -84,6 +84,46 @@ Forward, keeping Z1, A1, Z2, A2 and P; then the errors from the output back; the
 Each dW has the shape of its W: (inputs × examples) @ (examples × outputs).'''
 
 
+# ------------------------------------------------------------------ 07: a scalar engine of your own
+
+#: Notebook 07's neuron for the scalar engine: loss = (sigmoid(w * INPUT + b) - TARGET)**2 at w, b = START.
+SCALAR_NEURON_INPUT, SCALAR_NEURON_TARGET = 2.0, 1.0
+SCALAR_NEURON_START = {"w": -1.5, "b": 0.5}
+
+
+def _scalar_neuron_problem() -> GradientProblem:
+    def neuron_loss(w: Any, b: Any) -> Any:
+        return ((w * SCALAR_NEURON_INPUT + b).sigmoid() - SCALAR_NEURON_TARGET) ** 2
+
+    return GradientProblem(neuron_loss, dict(SCALAR_NEURON_START))
+
+
+def _scalar_neuron_gradients() -> dict[str, np.ndarray]:
+    z = SCALAR_NEURON_START["w"] * SCALAR_NEURON_INPUT + SCALAR_NEURON_START["b"]
+    s = 1.0 / (1.0 + math.exp(-z))
+    dloss_dz = 2.0 * (s - SCALAR_NEURON_TARGET) * s * (1.0 - s)  # the square's slope, then σ' = σ(1 - σ)
+    return {"w": np.array(dloss_dz * SCALAR_NEURON_INPUT), "b": np.array(dloss_dz)}
+
+
+SCALAR_ENGINE_SOLUTION = '''\
+The sigmoid's local derivative is σ'(z) = σ(z)(1 − σ(z)), and s already holds σ(z). Like every other
+rule of the engine, the backward closure adds (local derivative) × (the output's grad) to the input's
+grad, with += because a node can feed several others:
+
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data))
+        out = Value(s, (self,))
+        def _backward():
+            self.grad += s * (1 - s) * out.grad
+        out._backward = _backward
+        return out
+
+    Value.sigmoid = sigmoid
+
+Run that cell, then answer = my_gradients(). With z = 2·(−1.5) + 0.5 = −2.5, σ(z) = 0.0759 and
+dL/dz = 2(σ − 1)·σ(1 − σ) = −0.1296, so dL/dw = 2·dL/dz = −0.2591 and dL/db = −0.1296.'''
+
+
 # ------------------------------------------------------------------ 08: the bug hunt
 
 
@@ -234,6 +274,17 @@ EXERCISES = [
             "One layer back: delta_previous = (delta @ W.T) * (Z > 0), ReLU's slope. The input of layer 1 is X3.",
         ),
         solution=THREE_LAYER_SOLUTION,
+    ),
+    Exercise(
+        id="07.scalar_engine",
+        title="Your scalar engine learns the sigmoid, checked against bplab",
+        kind="gradients", expected=_scalar_neuron_gradients, problem=_scalar_neuron_problem,
+        hints=(
+            "The sigmoid's local derivative is σ'(z) = σ(z)(1 − σ(z)); the variable s already holds σ(z).",
+            "Write it like tanh's rule in the engine: self.grad += (local derivative) * out.grad.",
+            "The line is self.grad += s * (1 - s) * out.grad. Run that cell, then answer = my_gradients().",
+        ),
+        solution=SCALAR_ENGINE_SOLUTION,
     ),
     # ------------------------------------------------------------------ 08: batches and gradient checking
     Exercise(

@@ -24,6 +24,20 @@ EXERCISES = [
                  'Answer: "3*x**2 + 2"',
     ),
     Exercise(
+        id="02.product_rule",
+        title="The derivative of x²·(3x + 1), by the product rule",
+        kind="formula", expected="2*x*(3*x + 1) + 3*x**2", names={"u": "x**2", "v": "3*x + 1"},
+        hints=(
+            "Call the two factors u = x**2 and v = 3*x + 1. The product rule: (u*v)' = u'*v + u*v'.",
+            "u = x**2 has slope u' = 2*x (the power rule); v = 3*x + 1 is a straight line of slope v' = 3.",
+            "Put them in: 2*x*(3*x + 1) + x**2*3. You may type u and v for the factors: 2*x*v + 3*u.",
+        ),
+        solution="With u = x² and v = 3x + 1: u' = 2x and v' = 3, so\n"
+                 "(uv)' = u'v + uv' = 2x(3x + 1) + x² · 3 = 9x² + 2x.\n"
+                 "Check by multiplying out first: x²(3x + 1) = 3x³ + x², whose derivative is 9x² + 2x.\n"
+                 'Answer: "2*x*(3*x + 1) + 3*x**2" (or "9*x**2 + 2*x", or "2*x*v + 3*u")',
+    ),
+    Exercise(
         id="02.chain_rule",
         title="The derivative of (3x + 1)², by the chain rule",
         kind="formula", expected="6*(3*x + 1)", names={"u": "3*x + 1"},

@@ -1,0 +1,252 @@
+"""Every derivative the lessons 00-03 and 06-07 show, three ways here too: SymPy, backprop, central differences.
+
+``bplab.compare`` runs all three routes; each test also checks them against the closed form the
+notebook states (its printed number or its formula), so a lesson and the package cannot drift apart.
+The scalar engine of notebook 07 is taken from the notebook itself and checked against bplab.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+
+from bplab import Value, compare, gradcheck, ops
+from bplab.engine import apply
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+TOLERANCE = 1e-6
+
+
+def three_ways(formula, at: dict, expected: dict) -> None:
+    """SymPy, backprop and central differences agree, and equal the lesson's closed form ``expected``."""
+    result = compare(formula, at=at)
+    assert result.ok, repr(result)
+    for name, value in expected.items():
+        row = result[name]
+        for route in (row.symbolic, row.backprop, row.numeric):
+            assert np.allclose(np.asarray(route, dtype=float), value, rtol=1e-6, atol=1e-9), (name, route, value)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# ------------------------------------------------------------------ 00 and 03: the one-weight cost
+
+
+def test_the_one_weight_cost_three_ways():
+    i, w, y = 1.5, 0.8, 0.5
+    three_ways("(i*w - y)**2", {"i": i, "w": w, "y": y},
+               {"w": 2 * i * (i * w - y), "i": 2 * w * (i * w - y), "y": -2 * (i * w - y)})
+    three_ways("(i*w - y)**2", {"i": i, "w": w, "y": y}, {"w": 2.1, "i": 1.12, "y": -1.4})  # the printed numbers
+
+
+def test_the_nudge_chain_of_notebook_03():
+    i, w, y, nudge = 1.5, 0.8, 0.5, 1e-3
+    a = i * w
+    three_ways("i*w", {"i": i, "w": w}, {"w": 1.5})  # a moves 1.5 times the nudge
+    three_ways("(a - y)**2", {"a": a, "y": y}, {"a": 2 * (a - y)})  # C moves 2(a - y) = 1.4 times a's move
+    a_nudged = i * (w + nudge)
+    # the second link's measured ratio is 2(a - y) + Δa exactly, the 2x + Δx of the secants
+    assert ((a_nudged - y) ** 2 - (a - y) ** 2) / (a_nudged - a) == pytest.approx(2 * (a - y) + (a_nudged - a), rel=1e-9)
+    assert ((a_nudged - y) ** 2 - (a - y) ** 2) / nudge == pytest.approx(2.10225, rel=1e-9)
+
+
+def test_the_loss_of_two_examples_and_its_best_weight():
+    three_ways("((1.5*w - 0.5)**2 + (1.0*w - 0.4)**2) / 2", {"w": 0.8}, {"w": 1.45})
+    best = (1.5 * 0.5 + 1.0 * 0.4) / (1.5**2 + 1.0**2)
+    three_ways("((1.5*w - 0.5)**2 + (1.0*w - 0.4)**2) / 2", {"w": best}, {"w": 0.0})
+
+
+def test_one_step_multiplies_the_distance_to_the_best_weight_by_one_minus_two_r_i_squared():
+    i, y = 1.5, 0.5
+    for r in (0.1, 0.3, 0.5):
+        for w in (0.8, -0.2):
+            w_grad = Value(w)
+            ((i * w_grad - y) ** 2).backward()
+            after = w - r * float(w_grad.grad)
+            assert after - 1 / 3 == pytest.approx((1 - 2 * r * i**2) * (w - 1 / 3), abs=1e-12)
+
+
+# ------------------------------------------------------------------ 02: slopes
+
+
+def test_the_difference_quotient_of_x_squared_is_2x_plus_dx():
+    x, dx = sympy.symbols("x Δx")
+    quotient = ((x + dx) ** 2 - x**2) / dx
+    assert sympy.simplify(quotient - (2 * x + dx)) == 0
+    assert sympy.limit(quotient, dx, 0) == 2 * x
+    for step, shown in ((1, 3), (sympy.Rational(1, 10), 2.1), (sympy.Rational(1, 100), 2.01)):
+        assert float(quotient.subs({x: 1, dx: step})) == pytest.approx(shown, rel=1e-15)
+    three_ways("x**2", {"x": 1.0}, {"x": 2.0})
+
+
+@pytest.mark.parametrize("formula, point, derivative", [
+    ("x**5", 1.2, lambda x: 5 * x**4),
+    ("x**2 * sin(x)", 0.7, lambda x: 2 * x * math.sin(x) + x**2 * math.cos(x)),
+    ("sin(x**2)", 1.3, lambda x: 2 * x * math.cos(x**2)),
+    ("x**3 + 2*x", 0.9, lambda x: 3 * x**2 + 2),                    # exercise 02.power_rule
+    ("x**2 * (3*x + 1)", -0.6, lambda x: 2 * x * (3 * x + 1) + 3 * x**2),  # exercise 02.product_rule
+    ("(3*x + 1)**2", 0.4, lambda x: 6 * (3 * x + 1)),               # exercise 02.chain_rule
+    ("sin(x)", 0.0, lambda x: math.cos(x)),                          # sin's slope at 0, per radian: 1
+    ("sin(pi*x/180)", 0.0, lambda x: math.pi / 180 * math.cos(math.pi * x / 180)),  # per degree: π/180
+])
+def test_the_rules_of_notebook_02(formula, point, derivative):
+    three_ways(formula, {"x": point}, {"x": derivative(point)})
+
+
+def test_the_power_rules_printed_number():
+    three_ways("x**5", {"x": 1.2}, {"x": 10.368})
+
+
+# ------------------------------------------------------------------ 06: activations and losses
+
+
+@pytest.mark.parametrize("formula, point, derivative", [
+    ("sigmoid(z)", 0.5, lambda z: sigmoid(z) * (1 - sigmoid(z))),
+    ("tanh(z)", 0.5, lambda z: 1 - math.tanh(z) ** 2),
+    ("relu(z)", 0.5, lambda z: 1.0),
+    ("relu(z)", -0.5, lambda z: 0.0),
+])
+def test_the_activations_of_notebook_06(formula, point, derivative):
+    three_ways(formula, {"z": point}, {"z": derivative(point)})
+
+
+def test_the_step_passes_back_nothing():
+    three_ways(lambda z: apply(ops.step, z), {"z": 0.5}, {"z": 0.0})
+    points = np.random.default_rng(0).uniform(-1, 1, size=(40, 2))
+    labels = (points[:, 0] + 2 * points[:, 1] > 0.3).astype(float)
+    W = Value(np.array([0.3, -0.2]))
+    ((apply(ops.step, points @ W + 0.1) - labels) ** 2).mean().backward()
+    assert np.array_equal(W.grad, [0.0, 0.0])
+
+
+def test_the_softmax_jacobian_and_cross_entropy():
+    scores = np.array([1.0, -0.5, 2.0])
+    p = np.exp(scores) / np.exp(scores).sum()
+    for k in range(3):  # row k of the Jacobian, diag(p) - p pᵀ, three ways (compare reads the names of all parameters)
+        def output_k(z, k=k):
+            return z.softmax()[k]
+        three_ways(lambda z: output_k(z), {"z": scores}, {"z": (np.diag(p) - np.outer(p, p))[k]})
+    three_ways(lambda z: -z.log_softmax()[2], {"z": scores}, {"z": p - np.eye(3)[2]})
+
+
+@pytest.mark.parametrize("target", [[0.2, 0.1, 0.7], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.0, 0.0]])
+def test_cross_entropy_through_softmax_is_p_minus_y_only_when_the_targets_sum_to_one(target):
+    scores, target = np.array([1.0, -0.5, 2.0]), np.array(target)
+    p = np.exp(scores) / np.exp(scores).sum()
+    three_ways(lambda z: -(target * z.log_softmax()).sum(), {"z": scores}, {"z": target.sum() * p - target})
+    assert np.allclose(target.sum() * p - target, p - target) == math.isclose(target.sum(), 1.0)
+
+
+def test_quadratic_and_cross_entropy_costs_of_a_sigmoid():
+    z0, y0 = 0.7, 0.2
+    a = sigmoid(z0)
+    three_ways("(sigmoid(z) - y)**2 / 2", {"z": z0, "y": y0}, {"z": (a - y0) * a * (1 - a)})
+    three_ways("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", {"z": z0, "y": y0}, {"z": a - y0})
+
+
+@pytest.mark.parametrize("w1, b1", [(0.5, 0.0), (4.0, 4.0)])
+def test_cross_entropy_cancels_the_output_slope_but_not_a_hidden_ones(w1, b1):
+    x, w2, b2, y = 1.0, 1.0, 0.0, 0.0
+    h = sigmoid(w1 * x + b1)
+    a = sigmoid(w2 * h + b2)
+    formula = "-(y*log(sigmoid(w2*sigmoid(w1*x + b1) + b2)) + (1 - y)*log(1 - sigmoid(w2*sigmoid(w1*x + b1) + b2)))"
+    three_ways(formula, {"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2, "y": y},
+               {"w2": (a - y) * h, "b2": a - y, "w1": (a - y) * w2 * h * (1 - h) * x, "b1": (a - y) * w2 * h * (1 - h)})
+
+
+def test_the_exercises_of_notebook_06():
+    three_ways("tanh(z)", {"z": -0.8}, {"z": 1 - math.tanh(-0.8) ** 2})
+    three_ways(lambda z: -z.log_softmax()[0], {"z": np.array([2.0, 0.0])},
+               {"z": np.array([math.exp(2) / (math.exp(2) + 1) - 1, 1 / (math.exp(2) + 1)])})
+
+
+# ------------------------------------------------------------------ 07: the output error, the scalar engine
+
+
+@pytest.mark.parametrize("loss", ["cross-entropy", "squared error"])
+def test_the_general_output_error_and_its_special_cases(loss):
+    rng = np.random.default_rng(1)
+    Z2, Y = rng.standard_normal((6, 1)), rng.integers(0, 2, size=(6, 1)).astype(float)
+    Y_hat, N = sigmoid(Z2), len(Z2)
+    if loss == "cross-entropy":
+        fn = lambda Z: -(Y * Z.sigmoid().log() + (1 - Y) * (-Z).sigmoid().log()).mean()  # noqa: E731
+        gradient_wrt_Y_hat, special = (-Y / Y_hat + (1 - Y) / (1 - Y_hat)) / N, (Y_hat - Y) / N
+    else:
+        fn = lambda Z: ((Z.sigmoid() - Y) ** 2).sum() / (2 * N)  # noqa: E731
+        gradient_wrt_Y_hat, special = (Y_hat - Y) / N, (Y_hat - Y) * Y_hat * (1 - Y_hat) / N
+    general = gradient_wrt_Y_hat * Y_hat * (1 - Y_hat)  # δ = ∇_Ŷ L ⊙ σ'(Z)
+    assert np.allclose(general, special)
+    three_ways(fn, {"Z": Z2}, {"Z": general})
+
+
+def notebook_cell(notebook: str, start: str) -> str:
+    cells = json.loads((NOTEBOOKS / notebook).read_text())["cells"]
+    [source] = ["".join(c["source"]) for c in cells if c["cell_type"] == "code" and "".join(c["source"]).startswith(start)]
+    return source
+
+
+def scalar_engine() -> type:
+    """Notebook 07's scalar engine, exactly as the lesson shows it."""
+    namespace: dict = {}
+    exec(notebook_cell("3_graduate/07_backprop_in_a_network.ipynb", "import math\n\nclass Value:"), namespace)  # noqa: S102
+    return namespace["Value"]
+
+
+def test_the_lessons_scalar_engine_agrees_with_bplab_and_sympy():
+    Engine = scalar_engine()
+    point = {"x1": 1.5, "x2": -0.5, "w1": 0.8, "w2": -1.2, "b": 0.1}
+    ours = {name: Engine(value) for name, value in point.items()}
+    miss = (ours["x1"] * ours["w1"] + ours["x2"] * ours["w2"] + ours["b"]).tanh() - 0.5
+    (miss * miss).backward()
+    three_ways("(tanh(x1*w1 + x2*w2 + b) - 0.5)**2", point, {name: ours[name].grad for name in point})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_scalar_engine_on_random_expressions_with_shared_nodes(seed):
+    Engine = scalar_engine()
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(-1.5, 1.5, size=3)
+
+    def build(a, b, c):
+        shared = a * b + c          # used three times below: the += rule
+        return (shared * shared + 3.0 * a - b * shared).tanh() * c + shared - 2.0
+
+    ours = [Engine(v) for v in values]
+    build(*ours).backward()
+    leaves = [Value(v) for v in values]
+    build(*leaves).backward()
+    assert np.allclose([o.grad for o in ours], [float(leaf.grad) for leaf in leaves], rtol=1e-12, atol=1e-14)
+    assert gradcheck(build, *values)
+
+
+def test_the_sigmoid_exercise_passes_when_written_and_not_before():
+    from bplab.exercises import CORRECT, NOT_YET, check
+
+    source = notebook_cell("3_graduate/07_backprop_in_a_network.ipynb", "def sigmoid(self):")
+    for line, verdict in (("...", NOT_YET), ("self.grad += s * (1 - s) * out.grad", CORRECT)):
+        namespace: dict = {"Value": scalar_engine(), "math": math}
+        exec(re.sub(r"\.\.\.( +#[^\n]*)?", line, source, count=1), namespace)  # noqa: S102
+        assert check("07.scalar_engine", namespace["my_gradients"]()).verdict == verdict
+
+
+def test_our_row_layout_is_nielsens_and_pytorchs_column_layout_transposed():
+    rng = np.random.default_rng(4)
+    A, W, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)  # W: inputs × outputs
+    weight = W.T  # Nielsen's W and PyTorch's `weight`: outputs × inputs
+    assert np.allclose(A @ W + b, (weight @ A.T).T + b) and np.allclose(A @ W + b, A @ weight.T + b)
+    delta_next, slope = rng.standard_normal((5, 3)), rng.uniform(0, 0.25, size=(5, 4))
+    ours = (delta_next @ W.T) * slope  # δ_l = (δ_{l+1} W_{l+1}ᵀ) ⊙ f'(Z_l), one row per example
+    nielsen = ((weight.T @ delta_next.T) * slope.T).T  # δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ σ'(z^l), one column per example
+    assert np.allclose(ours, nielsen)
+    # and the row form is the engine's gradient with respect to the layer's input, times the slope
+    A_value = Value(A)
+    ((A_value @ W) * delta_next).sum().backward()
+    assert np.allclose(A_value.grad * slope, ours)
