@@ -53,6 +53,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.basedatatypes import Undefined  # plotly's "leave this trace's value alone"
 
+from bplab.explorers.accessible import EXPLORER_CLASS, label_bridge
+
 ERROR_COLOUR = "#B2182B"
 WORK_SLICE = 0.03  # seconds of a job's work between two pauses in which the kernel answers the controls
 YIELD_PAUSE = 0.005  # seconds of each pause
@@ -499,7 +501,9 @@ class Explorer:
         header = widgets.HTML(f"<h4 style='margin:0.2em 0'>{html.escape(self.title)}</h4>")
         controls = widgets.GridBox(list(self._widgets.values()),
                                    layout=widgets.Layout(grid_template_columns="repeat(2, 440px)"))
-        return widgets.VBox([header, controls, widgets.HBox(buttons), status, error, self._figure_widget])
+        box = widgets.VBox([header, controls, widgets.HBox(buttons), status, error, self._figure_widget, label_bridge()])
+        box.add_class(EXPLORER_CLASS)  # the label bridge ties each label to its control inside this box
+        return box
 
     def _job_loop(self) -> asyncio.AbstractEventLoop | None:
         """The event loop jobs run on: the kernel's (see :attr:`background`), or None to compute at once."""
