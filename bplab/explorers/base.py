@@ -501,7 +501,7 @@ class Explorer:
         header = widgets.HTML(f"<h4 style='margin:0.2em 0'>{html.escape(self.title)}</h4>")
         controls = widgets.GridBox(list(self._widgets.values()),
                                    layout=widgets.Layout(grid_template_columns="repeat(2, 440px)"))
-        box = widgets.VBox([header, controls, widgets.HBox(buttons), status, error, self._figure_widget, label_bridge()])
+        box = widgets.VBox([header, controls, widgets.HBox(buttons), status, error, label_bridge(), self._figure_widget])
         box.add_class(EXPLORER_CLASS)  # the label bridge ties each label to its control inside this box
         return box
 
