@@ -17,17 +17,26 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bplab.engine import Value, apply, as_value, gradients, no_grad
+from bplab.engine import Value, apply, as_value, enable_grad, gradients, no_grad
 from bplab.ops import EveryInput, Primitive
 
 __all__ = ["checkpoint", "saved_bytes"]
 
 
 def saved_bytes(output: Value) -> int:
-    """Bytes of the arrays that ``output``'s graph keeps alive for a backward pass (every node's data)."""
+    """Bytes of the arrays that ``output``'s graph keeps alive for a backward pass (every node's data).
+
+    A view (a reshape, a transpose, a slice) holds no memory of its own: each buffer is counted once.
+    """
     if not isinstance(output, Value):
         raise TypeError(f"output: expected a Value, got {type(output).__name__}")
-    return sum(node.data.nbytes for node in output.topological_order())
+    buffers: dict[int, int] = {}
+    for node in output.topological_order():
+        owner = node.data
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        buffers[id(owner)] = owner.nbytes
+    return sum(buffers.values())
 
 
 def _segment_leaves(output: Value, inputs: list[Value]) -> list[Value]:
@@ -66,11 +75,12 @@ def checkpoint(fn: Callable[..., Value], *inputs: Any) -> Value:
 
     def vjp(k: int, g: np.ndarray, out: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
         if recomputed["g"] is not g:  # once per backward pass, shared by every input's VJP
-            again = [Value(a, requires_grad=True) for a in arrays[:count]]
-            result = fn(*again)
-            recomputed["gradients"] = gradients(result, again + parameters, gradient=g)
+            with enable_grad():  # the recomputation needs its graph, even when backward runs inside no_grad
+                again = [Value(a, requires_grad=True) for a in arrays[:count]]
+                result = fn(*again)
+                recomputed["gradients"] = gradients(result, again + parameters, gradient=g)
             recomputed["g"] = g
-        return recomputed["gradients"][k]
+        return np.array(recomputed["gradients"][k])  # a copy: the cache is not what a .grad holds
 
     def jvp(k: int, t: np.ndarray, out: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
         raise NotImplementedError("checkpoint: forward mode through a checkpointed segment is not supported; "

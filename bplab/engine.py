@@ -162,15 +162,19 @@ class Value:
         With ``create_graph`` the VJPs run on Values (the node, its parents and the gradient), so the
         gradients are Values whose own graph can be differentiated again."""
         if create_graph:
-            self._recorded_reverse_pass(Value(seed, requires_grad=False), wanted)
+            with enable_grad():
+                self._recorded_reverse_pass(seed if isinstance(seed, Value) else Value(seed, requires_grad=False), wanted)
             return
+        relevant = self._leading_to(wanted) if wanted is not None else None
         # pending[id(node)]: the gradient collected so far for a node not yet visited. A leaf's entry is
         # always an array no other node holds (it becomes the leaf's .grad as is, and optimizers may
         # update it in place): a VJP's pass-through (add hands g to both inputs) or a view is copied
         # on its way to a leaf, a freshly computed array is not.
         pending: dict[int, np.ndarray] = {id(self): seed}
         for node in reversed(self.topological_order(needing_gradient=True)):
-            g = pending.pop(id(node))
+            g = pending.pop(id(node), None)
+            if g is None:  # no gradient reached it (it leads to no wanted node)
+                continue
             if wanted is not None and id(node) in wanted:
                 wanted[id(node)] = g
             op = node._op
@@ -186,7 +190,7 @@ class Value:
             arrays = [p.data for p in parents]
             vjps, out, params = op.vjps, node.data, node._params
             for index, parent in enumerate(parents):
-                if not parent.requires_grad:
+                if not parent.requires_grad or (relevant is not None and id(parent) not in relevant):
                     continue
                 contribution = vjps[index](g, out, *arrays, **params)
                 key = id(parent)
@@ -199,10 +203,21 @@ class Value:
                 else:
                     pending[key] = contribution
 
+    def _leading_to(self, wanted: dict[int, Any]) -> set[int]:
+        """The nodes on some path from a wanted node up to this one: only their VJPs matter for ``wanted``."""
+        leads: set[int] = set()
+        for node in self.topological_order(needing_gradient=True):
+            if id(node) in wanted or any(id(p) in leads for p in node._parents):
+                leads.add(id(node))
+        return leads
+
     def _recorded_reverse_pass(self, seed: Value, wanted: dict[int, Any] | None) -> None:
         """The reverse pass with every VJP applied to Values, so that it is recorded like any computation."""
+        relevant = self._leading_to(wanted) if wanted is not None else None
         pending: dict[int, Value] = {id(self): seed}
         for node in reversed(self.topological_order(needing_gradient=True)):
+            if id(node) not in pending:  # no gradient reached it (it leads to no wanted node)
+                continue
             g = pending.pop(id(node))
             if wanted is not None and id(node) in wanted:
                 wanted[id(node)] = g
@@ -211,7 +226,7 @@ class Value:
                 continue
             parents = node._parents
             for index, parent in enumerate(parents):
-                if not parent.requires_grad:
+                if not parent.requires_grad or (relevant is not None and id(parent) not in relevant):
                     continue
                 try:
                     contribution = op.vjps[index](g, node, *parents, **node._params)
@@ -423,6 +438,18 @@ class no_grad:  # noqa: N801  (PyTorch's name)
         return without_graph
 
 
+class enable_grad:  # noqa: N801  (PyTorch's name)
+    """``with enable_grad(): ...``: record a graph again, even inside :class:`no_grad` (the function
+    transforms and checkpointing's recomputation need a graph whatever the caller's mode)."""
+
+    def __enter__(self) -> None:
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _grad_mode.enabled = self._previous
+
+
 def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None,
               create_graph: bool = False) -> list[Any]:
     r"""$\partial\,\text{output}/\partial\,x$ for each Value $x$ of ``inputs`` (PyTorch's ``torch.autograd.grad``).
@@ -435,12 +462,18 @@ def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None,
     """
     if not isinstance(output, Value):
         raise TypeError(f"output: expected a Value, got {type(output).__name__} {short_repr(output)}")
-    inputs = list(inputs)
+    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for position, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"inputs[{position}]: expected a Value, got {type(x).__name__} {short_repr(x)}")
+        if not x.requires_grad:
+            raise ValueError(f"inputs[{position}]: this Value is a constant (requires_grad=False), so no gradient "
+                             "is computed for it; make it with Value(data) (requires_grad=True) to differentiate by it")
     wanted: dict[int, Any] = {id(x): None for x in inputs}
-    output._reverse_pass(output._seed(gradient, "gradients"), store=False, wanted=wanted, create_graph=create_graph)
+    seed = output._seed(gradient.data if isinstance(gradient, Value) else gradient, "gradients")
+    if create_graph and isinstance(gradient, Value):
+        seed = gradient  # a recorded starting gradient: the result depends on it too (the double-VJP trick)
+    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)
     if create_graph:
         return [Value(np.zeros_like(x.data), requires_grad=False) if wanted[id(x)] is None else wanted[id(x)]
                 for x in inputs]
@@ -486,17 +519,20 @@ class _ValueFunctions:
     def softmax(self, x: Any, axis: int = -1) -> Value:
         return self._value(x).softmax(axis=axis)
 
-    def where(self, condition: np.ndarray, a: Any, b: Any) -> Any:
-        """``a`` where ``condition`` holds, else ``b``: the condition is a constant 0/1 mask."""
-        mask = np.asarray(condition, dtype=float)
-        return a * mask + b * (1.0 - mask)
+    def where(self, condition: np.ndarray, a: Any, b: Any) -> Value:
+        """``a`` where ``condition`` holds, else ``b`` (the condition is a constant mask)."""
+        return apply(ops.where, a, b, condition=np.asarray(condition, dtype=bool))
+
+    def scatter_add(self, g: Any, shape: tuple[int, ...], index: Any) -> Value:
+        return apply(ops.scatter_add, self._value(g), shape=tuple(shape), index=index)
 
     def maximum(self, x: Any, floor: float) -> Any:
         x = self._value(x)
         return self.where(x.data > floor, x, floor)
 
     def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Value:
-        return self._value(x) + np.zeros(shape)  # add broadcasts, and its VJP sums the copies back
+        x = self._value(x)
+        return x + np.zeros(shape, dtype=x.data.dtype)  # add broadcasts, and its VJP sums the copies back
 
     def swap_last_axes(self, x: Any) -> Value:
         x = self._value(x)
@@ -536,7 +572,7 @@ class forward_mode:  # noqa: N801  (a context, like no_grad)
     def __enter__(self) -> forward_mode:
         if _grad_mode.tangents is not None:
             raise RuntimeError("forward_mode: already inside forward mode; nested forward mode is not supported "
-                               "(for second derivatives use reverse mode over a Hessian-free method, or finite differences)")
+                               "(for second derivatives use bplab.func.hvp, or jacfwd(grad(f)): forward over reverse)")
         _grad_mode.tangents = self._tangents
         return self
 
@@ -584,6 +620,8 @@ def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple
             continue
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             data = np.asarray(x, dtype=dtype)  # 2.0 * float32 stays float32
+        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":
+            data = x.astype(dtype)  # a mask or a count takes the Values' dtype too, as NumPy's float32 * bool does
         else:
             data = as_float_array(x, f"{primitive.name}(): operand {position + 1}")
         constant = Value.__new__(Value)  # what Value(data, requires_grad=False) makes, without re-checking data

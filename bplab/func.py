@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from bplab.engine import Value, forward_mode, gradients
+from bplab import ops
+from bplab.engine import Value, apply, enable_grad, forward_mode, gradients
 from bplab.validation import as_float_array, short_repr
 
 __all__ = ["jvp", "vjp", "grad", "jacfwd", "jacrev", "hvp"]
@@ -46,22 +47,26 @@ _nesting = _Nesting()
 
 @contextmanager
 def _transform() -> Iterator[bool]:
-    """Count a running transform; yields whether it runs inside another one."""
+    """Count a running transform (recording a graph, even inside no_grad); yields whether it runs inside another."""
     _nesting.depth += 1
     try:
-        yield _nesting.depth > 1
+        with enable_grad():
+            yield _nesting.depth > 1
     finally:
         _nesting.depth -= 1
 
 
 def _inputs(primals: Sequence[Any], caller: str, nested: bool = False) -> list[Value]:
     """Fresh leaves holding the primals' numbers: the transform differentiates ``f`` there, nothing before.
-    Inside another transform a primal Value that can carry a gradient is used itself, so that the outer
-    transform sees how the result depends on it."""
+
+    Inside another transform a primal Value that can carry a gradient becomes a new node linked to it by
+    the identity primitive: the outer transform sees how the result depends on the primal, while this
+    transform differentiates by its own input only (a closure over the outer variable is not confused
+    with it: for ``grad(lambda y: x * y)(x)`` the answer is x, not 2x)."""
     leaves = []
     for position, primal in enumerate(primals):
         if nested and isinstance(primal, Value) and primal.requires_grad:
-            leaves.append(primal)
+            leaves.append(apply(ops.identity, primal))
             continue
         data = primal.data if isinstance(primal, Value) else as_float_array(primal, f"{caller}: primals[{position}]")
         leaves.append(Value(data, name=primal.name if isinstance(primal, Value) else None))
@@ -83,7 +88,10 @@ def _output(result: Any, caller: str) -> Value:
     return result
 
 
-def _argnums(argnums: Argnums, count: int, caller: str) -> tuple[int, ...]:
+def _argnums(argnums: Argnums, count: int, caller: str, single: bool = False) -> tuple[int, ...]:
+    if single and not (isinstance(argnums, int) and not isinstance(argnums, bool)):
+        raise ValueError(f"{caller}: argnums: expected one position (an int), got {argnums!r}; "
+                         f"take one Jacobian per argument")
     chosen = (argnums,) if isinstance(argnums, int) and not isinstance(argnums, bool) else tuple(argnums)
     for k in chosen:
         if not isinstance(k, int) or isinstance(k, bool) or not -count <= k < count:
@@ -93,6 +101,10 @@ def _argnums(argnums: Argnums, count: int, caller: str) -> tuple[int, ...]:
 
 def jvp(f: Callable[..., Value], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Value, Value]:
     r"""Forward mode: ``(f(*primals), J v)`` where $v$ is ``tangents`` (one per primal, each of its shape)."""
+    for argument, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, (tuple, list)):
+            raise TypeError(f"jvp: {argument}: expected a tuple (one entry per argument of f, e.g. (x,)), "
+                            f"got {type(given).__name__}")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: expected one tangent per primal ({len(primals)}), got {len(tangents)} tangents")
     with _transform() as nested:
@@ -122,8 +134,11 @@ def vjp(f: Callable[..., Value], *primals: Any) -> tuple[Value, Callable[[Any], 
         output = _output(f(*inputs), "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Value, ...]:
-        data = cotangent.data if isinstance(cotangent, Value) else cotangent
-        found = gradients(output, inputs, gradient=data, create_graph=nested)
+        # inside another transform a Value cotangent stays recorded (the double-VJP trick differentiates by it)
+        seed = cotangent if nested and isinstance(cotangent, Value) else (
+            cotangent.data if isinstance(cotangent, Value) else cotangent)
+        with enable_grad():
+            found = gradients(output, inputs, gradient=seed, create_graph=nested)
         return tuple(g if nested else Value(g, requires_grad=False) for g in found)
 
     return (output if nested else output.detach()), vjp_fn
@@ -158,7 +173,7 @@ def jacrev(f: Callable[..., Value], argnums: int = 0) -> Callable[..., Value]:
     r"""The Jacobian $\partial f_i/\partial x_j$ by reverse mode: one backward pass per output entry."""
 
     def jacobian(*primals: Any) -> Value:
-        (chosen,) = _argnums(argnums, len(primals), "jacrev")
+        (chosen,) = _argnums(argnums, len(primals), "jacrev", single=True)
         with _transform() as nested:
             _refuse_nesting(nested, "jacrev")
             inputs = _inputs(primals, "jacrev")
@@ -174,7 +189,7 @@ def jacfwd(f: Callable[..., Value], argnums: int = 0) -> Callable[..., Value]:
     r"""The Jacobian $\partial f_i/\partial x_j$ by forward mode: one pass per input entry."""
 
     def jacobian(*primals: Any) -> Value:
-        (chosen,) = _argnums(argnums, len(primals), "jacfwd")
+        (chosen,) = _argnums(argnums, len(primals), "jacfwd", single=True)
         in_shape = np.shape(primals[chosen].data if isinstance(primals[chosen], Value) else primals[chosen])
         columns, out_shape = [], None
         for v in _one_hots(in_shape):

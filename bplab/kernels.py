@@ -4,8 +4,9 @@ Everything else in bplab (the primitives, the SymPy helpers, the losses, the exp
 hand-written delta equations) calls these instead of writing them again. This module imports
 nothing but NumPy, so every other module may import it.
 
-* :func:`sigmoid`: $\sigma(x) = 1/(1 + e^{-x})$; for $x < -709$ the $e^{-x}$ overflows to
-  $\infty$ and $1/\infty = 0$ is the right answer (to the last digit), so only the warning is silenced;
+* :func:`sigmoid`: $\sigma(x) = 1/(1 + e^{-x})$; for $x < -709$ (float64) the $e^{-x}$ overflows to
+  $\infty$ and the result is 0, below the smallest normal number anyway ($\sigma(-709) \approx 10^{-308}$),
+  so only the warning is silenced;
 * :func:`log_sigmoid`: $\ln\sigma(x) = -\ln(1 + e^{-x})$, finite for every finite $x$;
 * :func:`logsumexp`: $\ln\sum_i e^{x_i}$ computed as $m + \ln\sum_i e^{x_i - m}$, $m = \max_i x_i$;
 * :func:`log_softmax`: $x_i - \operatorname{logsumexp}(x)$;

@@ -171,6 +171,10 @@ class NumpyFunctions:
         return np.where(condition, a, b)
 
     @staticmethod
+    def scatter_add(g: Array, shape: tuple[int, ...], index: Any) -> Array:
+        return _scatter_add_forward(g, shape, index)
+
+    @staticmethod
     def maximum(x: Array, floor: float) -> Array:
         return np.maximum(x, floor)
 
@@ -753,19 +757,36 @@ def _is_basic_index(index) -> bool:
     return all(isinstance(p, (int, np.integer, slice)) or p is Ellipsis or p is None for p in parts)
 
 
-def _getitem_vjp(g, out, x, index):
-    if is_recorded(g):  # recorded: the same linear map as a product with a constant 0/1 matrix
-        picked = np.arange(numbers_of(x).size).reshape(x.shape)[index].ravel()
-        spread = np.zeros((picked.size, numbers_of(x).size))
-        spread[np.arange(picked.size), picked] = 1.0
-        return (g.reshape((1, picked.size)) @ spread).reshape(x.shape)
-    grad = np.zeros_like(x)
+def _scatter_add_forward(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (added twice where the index picks an entry twice)."""
+    grad = np.zeros(shape, dtype=np.asarray(g).dtype)
     if _is_basic_index(index):
         grad[index] = g
     else:  # fancy indexing may pick an entry twice: add, don't overwrite
         np.add.at(grad, index, g)
     return grad
 
+
+def _scatter_add_sympy(g, shape, index):
+    grad = np.empty(shape, dtype=object)
+    grad[...] = import_sympy().Integer(0)
+    np.add.at(grad, index, g)
+    return as_objects(grad)
+
+
+def _getitem_vjp(g, out, x, index):
+    return namespace(g).scatter_add(g, x.shape, index)
+
+
+scatter_add = register(Primitive(
+    name="scatter_add",
+    forward=_scatter_add_forward,
+    vjps=(lambda g, out, x, shape, index: g[index],),
+    jvps=(lambda t, out, x, shape, index: _scatter_add_forward(t, shape, index),),
+    to_sympy=_scatter_add_sympy,
+    formula=r"y = 0 \text{ with } x \text{ added at } i,\quad \bar x = \bar y[i] \text{ (getitem's VJP, and getitem is its VJP)}",
+    shape_rule="the index must fit the shape, and x must have the shape it picks",
+))
 
 getitem = register(Primitive(
     name="getitem",
@@ -775,4 +796,38 @@ getitem = register(Primitive(
     to_sympy=lambda x, index: as_objects(x[index]),
     formula=r"x[i],\quad \text{the gradient goes back to the picked entries (added where picked twice)}",
     shape_rule="the index must fit the input's shape",
+))
+
+
+# --------------------------------------------------------------------------- selection and identity
+
+
+def _where_vjp_first(g, out, a, b, condition):
+    return unbroadcast(namespace(g).where(condition, g, 0.0), a.shape)
+
+
+def _where_vjp_second(g, out, a, b, condition):
+    return unbroadcast(namespace(g).where(condition, 0.0, g), b.shape)
+
+
+where = register(Primitive(
+    name="where",
+    forward=lambda a, b, condition: np.where(condition, a, b),
+    vjps=(_where_vjp_first, _where_vjp_second),
+    jvps=(lambda t, out, a, b, condition: np.where(condition, t, 0.0),
+          lambda t, out, a, b, condition: np.where(condition, 0.0, t)),
+    to_sympy=lambda a, b, condition: as_objects(np.where(condition, a, b)),
+    formula=r"\text{where}(c, a, b),\quad \partial/\partial a = c,\ \partial/\partial b = 1 - c "
+            r"\text{ (the condition } c \text{ is a constant mask)}",
+    symbol="where",
+))
+
+identity = register(Primitive(
+    name="identity",
+    forward=lambda x: x,
+    vjps=(lambda g, out, x: g,),
+    jvps=(lambda t, out, x: t,),
+    to_sympy=lambda x: as_objects(x),
+    formula=r"y = x,\quad d/dx = 1 \text{ (a new node for the same numbers: a transform's own input)}",
+    symbol="=",
 ))

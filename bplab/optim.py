@@ -125,7 +125,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         if not group["weight_decay"] and not group["momentum"]:  # plain descent: one new array, no temporaries
-            step = np.multiply(grad, group["lr"])
+            step = np.multiply(grad, group["lr"], out=np.empty_like(param))  # a 0-d weight stays an array
             return np.subtract(param, step, out=step)
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param

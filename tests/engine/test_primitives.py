@@ -246,6 +246,7 @@ def test_random_compositions_three_routes(program, data, shapes):
 
 from bplab import nn, ops  # noqa: E402  (bplab.nn registers the losses, convolution, pooling and stack primitives)
 from bplab.conv import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+from bplab.engine import apply  # noqa: E402
 from bplab.recurrent import stack  # noqa: E402
 
 _RNG = np.random.default_rng(7)
@@ -298,6 +299,11 @@ REGISTERED_CASES = {
     "max_pool2d": (lambda x: max_pool2d(x, 2), {"x": _IMAGE}),
     "avg_pool2d": (lambda x: avg_pool2d(x, 2), {"x": _IMAGE}),
     "stack": (lambda a, b: stack([a, b, a * b], axis=1), {"a": np.array([0.3, -1.2]), "b": np.array([2.0, 0.5])}),
+    "where": (lambda a, b: apply(ops.where, a * a, b, condition=np.array([True, False, True])) * np.array([1.0, 2.0, 3.0]),
+              {"a": np.array([0.3, -1.2, 2.0]), "b": np.array([2.0, 0.5, -0.7])}),
+    "scatter_add": (lambda x: apply(ops.scatter_add, x * x, shape=(2, 3), index=(np.array([0, 1, 0]), np.array([2, 2, 2])))
+                    * np.arange(1.0, 7.0).reshape(2, 3), {"x": np.array([0.3, -1.2, 2.0])}),
+    "identity": (lambda x: apply(ops.identity, x) * x, {"x": np.array([0.3, -1.2])}),
 }
 
 

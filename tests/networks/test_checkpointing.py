@@ -108,3 +108,24 @@ def test_clear_errors():
         bplab.checkpoint(lambda z: 1.0, Value(1.0))
     with pytest.raises(TypeError, match="output: expected a Value"):
         bplab.saved_bytes(np.ones(3))
+
+
+def test_a_backward_pass_inside_no_grad_still_recomputes_with_a_graph():
+    from bplab import no_grad
+
+    layer = nn.Linear(2, 2, seed=0)
+    x = Value(np.array([[0.5, -1.0]]), name="x")
+    out = bplab.checkpoint(lambda z: layer(z).tanh(), x).sum()
+    with no_grad():
+        out.backward()
+    checkpointed = layer.weight.grad.copy()
+    layer.weight.zero_grad()
+    layer(Value(x.data)).tanh().sum().backward()
+    np.testing.assert_allclose(checkpointed, layer.weight.grad, rtol=1e-15)
+    assert np.any(checkpointed != 0)
+
+
+def test_saved_bytes_counts_a_buffer_once_however_many_views_show_it():
+    x = Value(np.ones((500, 250)), name="x")  # 1 MB
+    y = x.reshape((250, 500)).T.reshape((500, 250))  # three views of one buffer
+    assert bplab.saved_bytes(y) == x.data.nbytes
