@@ -209,6 +209,11 @@ def browser_safe_traces(figure: go.Figure) -> list[dict[str, Any]]:
 _ABSENT = object()
 
 
+def _dots(path: str) -> list[int]:
+    """Where ``path`` has a dot: ``"marker.line.color"`` -> [6, 11] (its parents end there)."""
+    return [k for k, char in enumerate(path) if char == "."]
+
+
 def figure_changes(before: dict[str, Any], after: dict[str, Any], skip: Sequence[str] = (),
                    prefix: str = "") -> dict[str, Any]:
     """What turns the plotly JSON ``before`` into ``after``, as ``{"marker.color": value}`` paths.
@@ -531,7 +536,8 @@ class Explorer:
 
         Only the changed properties travel (a new loss curve, a heatmap's ``z``, a title), set
         through ``plotly_update`` without validating them again: ``figure`` was validated when
-        :meth:`draw` built it. A change of the traces' number or types replaces them all.
+        :meth:`draw` built it. A change of the traces' number or types replaces them all, and so does a
+        change that sets a container in one trace and a part of it in another (plotly.js refuses those).
         """
         live = self._figure_widget
         if live is None:
@@ -539,16 +545,20 @@ class Explorer:
         traces = browser_safe_traces(figure)
         layout = _lists_inside(figure.layout.to_plotly_json())
         before_traces, before_layout = self._pushed
-        if [t.get("type") for t in traces] != [t.get("type") for t in before_traces]:
+        trace_changes = [figure_changes(old, new, skip=("type", "uid")) for old, new in zip(before_traces, traces)]
+        paths = {path for changes in trace_changes for path in changes}
+        # plotly.js refuses one restyle that sets a container in one trace and a part of it in another ("line" and
+        # "line.color": "cannot set line.color and a parent attribute simultaneously") and then applies nothing
+        clash = any(path[:end] in paths for path in paths for end in _dots(path))
+        if clash or [t.get("type") for t in traces] != [t.get("type") for t in before_traces]:
             with live.batch_update():
                 live.data = ()
                 live.add_traces(traces)
                 live.layout = layout
             self._pushed = (traces, layout)
             return
-        trace_changes = [figure_changes(old, new, skip=("type", "uid")) for old, new in zip(before_traces, traces)]
         indexes = [k for k, changes in enumerate(trace_changes) if changes]
-        paths = sorted({path for k in indexes for path in trace_changes[k]})
+        paths = sorted(paths)
         restyle = {path: [trace_changes[k].get(path, Undefined) for k in indexes] for path in paths}
         relayout = figure_changes(before_layout, layout)
         if restyle or relayout:

@@ -165,6 +165,10 @@ def _live_json(explorer):
     # the first change only chooses what to show; then a new dataset, a deeper network (more traces)
     ("playground.Playground", [dict(neuron=2), dict(neuron=3), dict(dataset="spirals"), dict(hidden_layers=3), dict(neuron=1)]),
     ("line_classifier.LineClassifier", [dict(epochs=1), dict(epochs=5), dict(epochs=0), dict(rate=0.5)]),
+    # saddle -> ravine keeps the traces' number and types, but a marker-only trace becomes a line: "line" and
+    # "line.color" in one restyle, which plotly.js refuses as a whole ("cannot set ... and a parent attribute")
+    ("optimizer_race.OptimizerRace", [dict(rate=0.5), dict(landscape="tilted ravine"), dict(landscape="saddle"),
+                                      dict(landscape="ravine"), dict(show_sgd=False), dict(steps=200)]),
 ])
 def test_the_live_figure_gets_only_the_changes_and_ends_equal_to_the_drawn_figure(explorer_class, changes):
     import importlib
@@ -184,6 +188,9 @@ def test_the_live_figure_gets_only_the_changes_and_ends_equal_to_the_drawn_figur
         expected = [{k: v for k, v in t.items() if k != "uid"} for t in browser_safe_traces(explorer.figure)]
         assert traces == expected
         assert layout == _lists_inside(explorer.figure.layout.to_plotly_json())
+    for update in sent:  # never a container in one trace and a part of it in another, in one restyle
+        paths = set(update["restyle_data"] or {})
+        assert not [p for p in paths if any(p[:k] in paths for k, c in enumerate(p) if c == ".")], update["restyle_data"].keys()
     partial = [s for s in sent if s["restyle_data"] or s["relayout_data"]]
     if explorer_class.startswith("playground"):  # a view change sends one heatmap and a title, not all 11 traces
         first = partial[0]
