@@ -40,9 +40,13 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    """Headless Debian Chromium under Playwright (skipped, or failed when CI=true, if missing)."""
+    """Headless Debian Chromium under Playwright (skipped, or failed when CI=true, if missing).
+
+    One per test module, stopped at its end: Playwright's sync API allows one running instance per
+    thread, and the static-export tests outside this folder start their own after these.
+    """
     executable = require_browser()
     browser = Chromium(tmp_path_factory.mktemp("chromium"), executable).start()
     try:
@@ -70,7 +74,7 @@ def lab_server(tmp_path: Path) -> Iterator[Callable[[Path], LabServer]]:
             server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def start_page_run(chromium: Chromium, artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> NotebookRun:
     """The start page run once in the browser: its trivial explorer is every lesson's reference for latency."""
     start_page = REPO / "notebooks" / "00_start_here.ipynb"

@@ -60,7 +60,7 @@ def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, 
             during.append(move_neuron(page, k))
             assert "Working: epoch" in page.locator(".jp-Notebook").inner_text(), "the run ended before the control moved"
         page.locator(".jp-Notebook button", has_text="stop").first.click()
-        page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=10_000)
+        page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=30_000)
         for _ in range(8):
             page.wait_for_timeout(200)
             after_stop = page.locator(".jp-Notebook").inner_text()
