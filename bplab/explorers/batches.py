@@ -22,12 +22,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from bplab import data, nn, optim, train
 from bplab.engine import no_grad
 from bplab.explorers.base import Explorer, Slider
-from bplab.plots import PALETTE, base_layout
+from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plots import PALETTE
 from bplab.validation import whole_number
 
 HIDDEN_UNITS = 16
@@ -221,36 +221,39 @@ class BatchSizeExplorer(Explorer):
         return f"{run.method} ({run.batch_size})" if run.method == "full batch" else "stochastic (1)"
 
     def draw(self, s: BatchState) -> go.Figure:
-        figure = make_subplots(rows=1, cols=3, horizontal_spacing=0.1, subplot_titles=(
+        grid = Grid(rows=1, cols=3, horizontal_spacing=0.1, titles=(
             "Loss, all examples", "Loss of each batch: noise", "Loss against time: speed"))
         epochs = np.arange(s.epochs + 1)
+        per_epoch, against_time = [], []
         for method in METHODS:
             run = s.runs[method]
             colour, dash, label = COLOURS[method], DASHES[method], self._label(run)
-            figure.add_trace(go.Scatter(x=epochs, y=run.epoch_loss, mode="lines+markers", name=label, legendgroup=method,
-                                        line=dict(color=colour, width=3, dash=dash), marker=dict(size=6)), row=1, col=1)
+            per_epoch.append(dict(type="scatter", x=epochs, y=run.epoch_loss, mode="lines+markers", name=label,
+                                  legendgroup=method, line=dict(color=colour, width=3, dash=dash), marker=dict(size=6),
+                                  **grid.axes(1, 1)))
             # the start (time 0) has no place on a logarithmic time axis: from the first epoch on
-            figure.add_trace(go.Scatter(x=run.elapsed[1:] * 1e3, y=run.epoch_loss[1:], mode="lines+markers", name=label,
-                                        legendgroup=method, showlegend=False, line=dict(color=colour, width=3, dash=dash),
-                                        marker=dict(size=6)), row=1, col=3)
+            against_time.append(dict(type="scatter", x=run.elapsed[1:] * 1e3, y=run.epoch_loss[1:], mode="lines+markers",
+                                     name=label, legendgroup=method, showlegend=False,
+                                     line=dict(color=colour, width=3, dash=dash), marker=dict(size=6), **grid.axes(1, 3)))
+        traces = [trace for pair in zip(per_epoch, against_time) for trace in pair]
         for method in ("stochastic", "mini-batch", "full batch"):  # the noisiest first, so the others stay visible
             run = s.runs[method]
             steps = np.arange(len(run.step_loss)) / run.updates_per_epoch  # each batch loss is measured before its update
             step_loss = np.where(np.isfinite(run.step_loss), run.step_loss, np.nan)
-            figure.add_trace(go.Scatter(x=steps, y=step_loss, mode="lines", name=self._label(run), legendgroup=method,
-                                        showlegend=False, opacity=0.55 if method == "stochastic" else 1.0,
-                                        line=dict(color=COLOURS[method], width=1 if method == "stochastic" else 2.5)),
-                             row=1, col=2)
-        figure.update_layout(**base_layout(height=420, legend=dict(orientation="h", y=-0.25)))
-        figure.update_annotations(font_size=14)  # subplot titles: short enough for three panels side by side
-        figure.update_xaxes(title_text="epoch", row=1, col=1)
-        figure.update_xaxes(title_text="epoch", row=1, col=2)
-        figure.update_xaxes(title_text="time (ms)", type="log", dtick=1, row=1, col=3)  # powers of ten
-        for column in (1, 3):
-            figure.update_yaxes(title_text="cross-entropy loss" if column == 1 else None, rangemode="tozero", row=1, col=column)
+            traces.append(dict(type="scatter", x=steps, y=step_loss, mode="lines", name=self._label(run), legendgroup=method,
+                               showlegend=False, opacity=0.55 if method == "stochastic" else 1.0,
+                               line=dict(color=COLOURS[method], width=1 if method == "stochastic" else 2.5),
+                               **grid.axes(1, 2)))
+        for title in grid.layout["annotations"]:  # subplot titles: short enough for three panels side by side
+            title["font"]["size"] = 14
+        grid.xaxis(1, 1)["title"] = dict(text="epoch")
+        grid.xaxis(1, 2)["title"] = dict(text="epoch")
+        grid.xaxis(1, 3).update(title=dict(text="time (ms)"), type="log", dtick=1)  # powers of ten
+        grid.yaxis(1, 1).update(title=dict(text="cross-entropy loss"), rangemode="tozero")
+        grid.yaxis(1, 3)["rangemode"] = "tozero"
         # single-example losses span decades: a log axis keeps the mini-batch and full-batch curves visible
-        figure.update_yaxes(type="log", dtick=1, row=1, col=2)
-        return figure
+        grid.yaxis(1, 2).update(type="log", dtick=1)
+        return plain_figure(traces, grid.layout, height=420, legend=dict(orientation="h", y=-0.25))
 
     def describe(self, s: BatchState) -> str:
         parts = []

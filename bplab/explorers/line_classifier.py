@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from bplab import data, ops
 from bplab.divergence import blew_up
 from bplab.engine import Value, apply
 from bplab.explorers.base import Choice, Explorer, Slider
-from bplab.plots import PALETTE, base_layout
+from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plots import PALETTE
 from bplab.validation import whole_number
 
 FRUIT_NAMES = ("apple", "orange")
@@ -163,15 +163,17 @@ class LineClassifier(Explorer):
         return LineState(self._X, self._y, self._scaler, output, history, losses, accuracies)
 
     def draw(self, s: LineState) -> go.Figure:
-        figure = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.12,
-                               subplot_titles=("The fruit and the line", "Loss while training"))
+        grid = Grid(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.12,
+                    titles=("The fruit and the line", "Loss while training"))
+        fruit, curve = grid.axes(1, 1), grid.axes(1, 2)
         symbols = ("circle", "diamond")
         colours = (PALETTE["vermillion"], PALETTE["orange"])
+        traces = []
         for k, name in enumerate(FRUIT_NAMES):
             mine = s.y == k
-            figure.add_trace(go.Scatter(x=s.X[mine, 0], y=s.X[mine, 1], mode="markers", name=f"{name}s",
-                                        marker=dict(symbol=symbols[k], size=9, color=colours[k], line=dict(color="black", width=1))),
-                             row=1, col=1)
+            traces.append(dict(type="scatter", x=s.X[mine, 0], y=s.X[mine, 1], mode="markers", name=f"{name}s",
+                               marker=dict(symbol=symbols[k], size=9, color=colours[k], line=dict(color="black", width=1)),
+                               **fruit))
         last = len(s.history) - 1
         radius_grid = np.linspace(*RADIUS_RANGE, 60)
         colour_grid = np.linspace(*COLOUR_RANGE, 45)
@@ -180,10 +182,10 @@ class LineClassifier(Explorer):
         score = (s.scaler(plane) @ np.array([w1, w2]) + b).reshape(len(colour_grid), len(radius_grid))
         with np.errstate(over="ignore", invalid="ignore"):
             sure = answer_probability(score, s.output)
-        figure.add_trace(go.Heatmap(x=radius_grid, y=colour_grid, z=sure, zmin=0, zmax=1, colorscale=SHADING,
-                                    showscale=False, name="P(orange)",
-                                    hovertemplate="radius %{x:.2f} cm, colour %{y:.2f}: P(orange) = %{z:.2f}<extra></extra>"),
-                         row=1, col=1)
+        traces.append(dict(type="heatmap", x=radius_grid, y=colour_grid, z=sure, zmin=0, zmax=1, colorscale=SHADING,
+                           showscale=False, name="P(orange)",
+                           hovertemplate="radius %{x:.2f} cm, colour %{y:.2f}: P(orange) = %{z:.2f}<extra></extra>",
+                           **fruit))
         early = min(5, last)
         shown = [(0, 1.5, "dot", "start")] if last > 0 else []  # where training began, thin
         if 0 < early < last:
@@ -192,17 +194,16 @@ class LineClassifier(Explorer):
         for index, width, dash, label in shown:
             line = decision_line(s.history[index], s.scaler)
             x, y = line if line is not None else ([None], [None])
-            figure.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"line: {label}",
-                                        line=dict(color=PALETTE["blue"], width=width, dash=dash)), row=1, col=1)
+            traces.append(dict(type="scatter", x=x, y=y, mode="lines", name=f"line: {label}",
+                               line=dict(color=PALETTE["blue"], width=width, dash=dash), **fruit))
         losses = np.where(np.isfinite(s.losses), s.losses, np.nan)
-        figure.add_trace(go.Scatter(x=np.arange(len(losses)), y=losses, mode="lines", name="loss",
-                                    line=dict(color=PALETTE["green"], width=2.5), showlegend=False), row=1, col=2)
-        figure.update_layout(**base_layout(height=430, legend=dict(orientation="h", y=-0.25)))
-        figure.update_xaxes(title_text="radius (cm)", range=list(RADIUS_RANGE), row=1, col=1)
-        figure.update_yaxes(title_text="colour value (0 red, 1 orange)", range=list(COLOUR_RANGE), row=1, col=1)
-        figure.update_xaxes(title_text="epoch", row=1, col=2)
-        figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=2)
-        return figure
+        traces.append(dict(type="scatter", x=np.arange(len(losses)), y=losses, mode="lines", name="loss",
+                           line=dict(color=PALETTE["green"], width=2.5), showlegend=False, **curve))
+        grid.xaxis(1, 1).update(title=dict(text="radius (cm)"), range=list(RADIUS_RANGE))
+        grid.yaxis(1, 1).update(title=dict(text="colour value (0 red, 1 orange)"), range=list(COLOUR_RANGE))
+        grid.xaxis(1, 2)["title"] = dict(text="epoch")
+        grid.yaxis(1, 2).update(title=dict(text="loss"), rangemode="tozero")
+        return plain_figure(traces, grid.layout, height=430, legend=dict(orientation="h", y=-0.25))
 
     def describe(self, s: LineState) -> str:
         accuracy = s.accuracies[-1]

@@ -46,6 +46,7 @@ from bplab import optim
 from bplab.divergence import blew_up
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
+from bplab.explorers.plain_figures import plain_figure
 from bplab.plots import BASE_LAYOUT, PALETTE, base_layout
 
 LANDSCAPES = ("ravine", "tilted ravine", "Rosenbrock", "saddle")
@@ -500,7 +501,7 @@ class OptimizerRace(Explorer):
                 type="scatter", x=[1, p["steps"]], y=[p["adaptive_rate"]] * 2, mode="lines",
                 name="the adaptive methods' learning rate", line=dict(color="black", width=1.5, dash="dash"), xaxis="x3", yaxis="y3",
                 hovertemplate="the adaptive methods' learning rate %{y:.3g}<extra></extra>"))
-        return go.Figure(data=traces, layout=self._layout(s, shapes, notes))
+        return plain_figure(traces, self._layout(s, shapes, notes))
 
     def _theory_traces(self, s: RaceState) -> list[dict[str, Any]]:
         """Predicted distances over the race (top right) and the rate per step against the learning rate (bottom right)."""

@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from bplab import data, init, kernels, nn, optim, train
 from bplab.divergence import blew_up
 from bplab.engine import Value, no_grad
 from bplab.explorers.base import Choice, Explorer, Slider
+from bplab.explorers.plain_figures import Grid, plain_figure
 from bplab.validation import make_rng
 from bplab.plots import PALETTE, SEQUENCE, base_layout
 
@@ -254,51 +254,52 @@ class Playground(Explorer):
 
     # ------------------------------------------------------------------ drawing
     def draw(self, s: PlaygroundState) -> go.Figure:
-        figure = make_subplots(
-            rows=2, cols=2, vertical_spacing=0.14, horizontal_spacing=0.1,
-            subplot_titles=("Decision regions: train ● and test ○", "Loss", "Gradient norm of each layer's weights",
-                            f"Neuron {s.neuron + 1} of the 1st hidden layer"),
-        )
-        if s.classes == 2:
-            figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.grid_probability[:, :, 1], zmin=0, zmax=1,
-                                        colorscale="PuOr_r", showscale=False, opacity=0.75, name="P(class 1)"), row=1, col=1)  # purple = class 0, orange = class 1
+        grid = Grid(rows=2, cols=2, vertical_spacing=0.14, horizontal_spacing=0.1,
+                    titles=("Decision regions: train ● and test ○", "Loss", "Gradient norm of each layer's weights",
+                            f"Neuron {s.neuron + 1} of the 1st hidden layer"))
+        regions, curves, norms_cell, neuron_cell = grid.axes(1, 1), grid.axes(1, 2), grid.axes(2, 1), grid.axes(2, 2)
+        if s.classes == 2:  # purple = class 0, orange = class 1
+            traces = [dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=s.grid_probability[:, :, 1], zmin=0, zmax=1,
+                           colorscale="PuOr_r", showscale=False, opacity=0.75, name="P(class 1)", **regions)]
         else:
             winner = np.argmax(s.grid_probability, axis=2)
             scale = [[k / (s.classes - 1), SEQUENCE[k]] for k in range(s.classes)]
-            figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=winner, zmin=0, zmax=s.classes - 1, colorscale=scale,
-                                        showscale=False, opacity=0.45, name="predicted class"), row=1, col=1)
+            traces = [dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=winner, zmin=0, zmax=s.classes - 1, colorscale=scale,
+                           showscale=False, opacity=0.45, name="predicted class", **regions)]
         for k in range(s.classes):
             colour = SEQUENCE[k] if s.classes > 2 else (PALETTE["purple"], PALETTE["orange"])[k]
             mine = s.y_train == k
-            figure.add_trace(go.Scatter(x=s.X_train[mine, 0], y=s.X_train[mine, 1], mode="markers", name=f"class {k} (train)",
-                                        marker=dict(color=colour, size=7, line=dict(color="black", width=1))), row=1, col=1)
+            traces.append(dict(type="scatter", x=s.X_train[mine, 0], y=s.X_train[mine, 1], mode="markers",
+                               name=f"class {k} (train)", marker=dict(color=colour, size=7, line=dict(color="black", width=1)),
+                               **regions))
             mine = s.y_test == k
-            figure.add_trace(go.Scatter(x=s.X_test[mine, 0], y=s.X_test[mine, 1], mode="markers", name=f"class {k} (test)",
-                                        marker=dict(color="white", size=7, line=dict(color=colour, width=2))), row=1, col=1)
+            traces.append(dict(type="scatter", x=s.X_test[mine, 0], y=s.X_test[mine, 1], mode="markers",
+                               name=f"class {k} (test)", marker=dict(color="white", size=7, line=dict(color=colour, width=2)),
+                               **regions))
         epochs = np.arange(len(s.run.train_loss))
-        figure.add_trace(go.Scatter(x=epochs, y=s.run.train_loss, mode="lines", name="train loss",
-                                    line=dict(color=PALETTE["blue"], width=2.5)), row=1, col=2)
-        figure.add_trace(go.Scatter(x=epochs, y=s.run.test_loss, mode="lines", name="test loss",
-                                    line=dict(color=PALETTE["vermillion"], width=2.5, dash="dash")), row=1, col=2)
+        traces.append(dict(type="scatter", x=epochs, y=s.run.train_loss, mode="lines", name="train loss",
+                           line=dict(color=PALETTE["blue"], width=2.5), **curves))
+        traces.append(dict(type="scatter", x=epochs, y=s.run.test_loss, mode="lines", name="test loss",
+                           line=dict(color=PALETTE["vermillion"], width=2.5, dash="dash"), **curves))
         norms = np.array(s.run.grad_norms) if s.run.grad_norms else np.zeros((0, s.params["hidden_layers"] + 1))
         for layer in range(norms.shape[1]):
             name = "output layer" if layer == norms.shape[1] - 1 else f"hidden layer {layer + 1}"
-            figure.add_trace(go.Scatter(x=np.arange(1, len(norms) + 1), y=norms[:, layer], mode="lines", name=name,
-                                        line=dict(color=SEQUENCE[(layer + 2) % len(SEQUENCE)], width=2)), row=2, col=1)
-        figure.add_trace(go.Heatmap(x=s.grid_x, y=s.grid_x, z=s.neuron_map, colorscale="Viridis", name="neuron output",
-                                    colorbar=dict(len=0.42, y=0.21, thickness=12, title=dict(text="output", side="right"))),
-                         row=2, col=2)
-        figure.update_layout(**base_layout(height=760, legend=dict(orientation="h", y=-0.08), margin=dict(l=50, r=20, t=60, b=40)))
+            traces.append(dict(type="scatter", x=np.arange(1, len(norms) + 1), y=norms[:, layer], mode="lines", name=name,
+                               line=dict(color=SEQUENCE[(layer + 2) % len(SEQUENCE)], width=2), **norms_cell))
+        traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=s.neuron_map, colorscale="Viridis", name="neuron output",
+                           colorbar=dict(len=0.42, y=0.21, thickness=12, title=dict(text="output", side="right")),
+                           **neuron_cell))
         for row, col in ((1, 1), (2, 2)):
-            figure.update_xaxes(range=[-1.15, 1.15], constrain="domain", row=row, col=col)
-            figure.update_yaxes(range=[-1.15, 1.15], scaleanchor="x" if col == 1 else "x4", row=row, col=col)
-        figure.update_xaxes(title_text="epoch", row=1, col=2)
-        figure.update_xaxes(title_text="epoch", row=2, col=1)
+            grid.xaxis(row, col).update(range=[-1.15, 1.15], constrain="domain")
+            grid.yaxis(row, col).update(range=[-1.15, 1.15], scaleanchor="x" if col == 1 else "x4")
+        grid.xaxis(1, 2)["title"] = dict(text="epoch")
+        grid.xaxis(2, 1)["title"] = dict(text="epoch")
         finite = [v for v in s.run.train_loss + s.run.test_loss if np.isfinite(v)]
         top = min(max(finite), 3 * max(s.run.train_loss[0], s.run.test_loss[0])) if finite else 1.0
-        figure.update_yaxes(title_text="loss", range=[0, 1.05 * top], row=1, col=2)  # a blow-up does not flatten the rest
-        figure.update_yaxes(title_text="‖∂L/∂W‖", type="log", dtick=1, row=2, col=1)
-        return figure
+        grid.yaxis(1, 2).update(title=dict(text="loss"), range=[0, 1.05 * top])  # a blow-up does not flatten the rest
+        grid.yaxis(2, 1).update(title=dict(text="‖∂L/∂W‖"), type="log", dtick=1)
+        return plain_figure(traces, grid.layout, height=760, legend=dict(orientation="h", y=-0.08),
+                            margin=dict(l=50, r=20, t=60, b=40))
 
     def describe(self, s: PlaygroundState) -> str:
         run = s.run

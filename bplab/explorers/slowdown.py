@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from bplab import kernels
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, Slider
-from bplab.plots import PALETTE, base_layout
+from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plots import PALETTE
 
 INPUT, TARGET = 1.0, 0.0
 COSTS = ("quadratic", "cross-entropy")
@@ -76,21 +76,23 @@ class SlowdownExplorer(Explorer):
                              {c: r[2] for c, r in runs.items()}, w0 * INPUT + b0)
 
     def draw(self, s: SlowdownState) -> go.Figure:
-        figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                               subplot_titles=("Output a (target 0)", "Size of the gradient |∂C/∂w|"))
+        grid = Grid(rows=1, cols=2, horizontal_spacing=0.12,
+                    titles=("Output a (target 0)", "Size of the gradient |∂C/∂w|"))
         colours = {"quadratic": PALETTE["vermillion"], "cross-entropy": PALETTE["blue"]}
         dashes = {"quadratic": "solid", "cross-entropy": "dash"}
+        traces = []
         for cost in COSTS:
             epochs = np.arange(len(s.outputs[cost]))
-            figure.add_trace(go.Scatter(x=epochs, y=s.outputs[cost], mode="lines", name=f"{cost} cost",
-                                        line=dict(color=colours[cost], width=3, dash=dashes[cost])), row=1, col=1)
-            figure.add_trace(go.Scatter(x=epochs, y=s.slopes[cost], mode="lines", name=f"{cost}: gradient", showlegend=False,
-                                        line=dict(color=colours[cost], width=3, dash=dashes[cost])), row=1, col=2)
-        figure.update_layout(**base_layout(height=400, legend=dict(orientation="h", y=-0.22)))
-        figure.update_xaxes(title_text="epoch")
-        figure.update_yaxes(title_text="output a", range=[0, 1], row=1, col=1)
-        figure.update_yaxes(title_text="|∂C/∂w|", type="log", dtick=1, row=1, col=2)  # label powers of ten only
-        return figure
+            traces.append(dict(type="scatter", x=epochs, y=s.outputs[cost], mode="lines", name=f"{cost} cost",
+                               line=dict(color=colours[cost], width=3, dash=dashes[cost]), **grid.axes(1, 1)))
+            traces.append(dict(type="scatter", x=epochs, y=s.slopes[cost], mode="lines", name=f"{cost}: gradient",
+                               showlegend=False, line=dict(color=colours[cost], width=3, dash=dashes[cost]),
+                               **grid.axes(1, 2)))
+        for col in (1, 2):
+            grid.xaxis(1, col)["title"] = dict(text="epoch")
+        grid.yaxis(1, 1).update(title=dict(text="output a"), range=[0, 1])
+        grid.yaxis(1, 2).update(title=dict(text="|∂C/∂w|"), type="log", dtick=1)  # label powers of ten only
+        return plain_figure(traces, grid.layout, height=400, legend=dict(orientation="h", y=-0.22))
 
     def describe(self, s: SlowdownState) -> str:
         sigma = float(kernels.sigmoid(s.z0))

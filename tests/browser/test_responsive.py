@@ -61,10 +61,6 @@ def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, 
             assert "Working: epoch" in page.locator(".jp-Notebook").inner_text(), "the run ended before the control moved"
         page.locator(".jp-Notebook button", has_text="stop").first.click()
         page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=30_000)
-        for _ in range(8):
-            page.wait_for_timeout(200)
-            after_stop = page.locator(".jp-Notebook").inner_text()
-            print("AFTER STOP:", [line[:60] for line in after_stop.splitlines() if "poch" in line or "Stopped" in line or "Working" in line ][:12])
         page.screenshot(path=str(artifacts / "responsive-playground.png"), full_page=True)
         run.kernel_errors = page.evaluate("() => window.__bplabKernelErrors || []")
     finally:

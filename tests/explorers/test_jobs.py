@@ -156,3 +156,60 @@ def test_outside_a_kernel_a_widget_change_is_computed_at_once_even_with_a_loop_r
         assert playground._jobs["task"] is None and playground.state.run.epochs == 3
 
     run_async(scenario)
+
+
+def test_a_job_sends_the_next_frame_only_after_the_browser_drew_the_last(monkeypatch):
+    """Frames sent faster than the browser draws them queue up, and a control's answer then waits behind all
+    of them: a running job waits for plotly.js's report that it drew the last frame (or for BROWSER_WAIT_LIMIT)."""
+    from bplab.explorers import base
+
+    monkeypatch.setattr(base, "BROWSER_WAIT_LIMIT", 60.0)  # longer than this test: only the reports pace the frames
+
+    async def scenario():
+        playground = in_a_kernel(**SLOW)
+        playground.redraw_interval = 0.0  # only the browser's reports pace the frames here
+        playground.widget()
+        live = playground._figure_widget
+        sent = []
+        original = live.plotly_update
+        live.plotly_update = lambda *args, **kwargs: (sent.append(live._last_trace_edit_id), original(*args, **kwargs))
+        playground._widgets["epochs"].value = 1000
+        for _ in range(30):  # no browser: after the first frame, nothing is sent while the job runs
+            await asyncio.sleep(0.02)
+        assert playground._jobs["task"] is not None, "the job ended too soon to test anything"
+        assert len(sent) == 1, sent
+        for _ in range(4):  # the browser reports each frame drawn: the next one follows
+            live._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": live._last_trace_edit_id}
+            before = len(sent)
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if len(sent) > before:
+                    break
+            assert len(sent) == before + 1, sent
+        playground._stop_button.click()
+
+    run_async(scenario)
+
+
+def test_a_browser_that_never_reports_still_gets_a_frame_every_wait_limit(monkeypatch):
+    from bplab.explorers import base
+
+    monkeypatch.setattr(base, "BROWSER_WAIT_LIMIT", 0.15)
+
+    async def scenario():
+        playground = in_a_kernel(**SLOW)
+        playground.redraw_interval = 0.0
+        playground.widget()
+        live = playground._figure_widget
+        sent = []
+        original = live.plotly_update
+        live.plotly_update = lambda *args, **kwargs: (sent.append(1), original(*args, **kwargs))
+        playground._widgets["epochs"].value = 1000
+        await asyncio.sleep(0.8)
+        assert playground._jobs["task"] is not None, "the job ended too soon to test anything"
+        playground._stop_button.click()
+        return len(sent)
+
+    frames = run_async(scenario)
+    # one at once, then one per 0.15 s of silence (give or take a piece); unpaced, every epoch would send one (~20-40)
+    assert 2 <= frames <= 8, frames

@@ -1,0 +1,128 @@
+r"""Explorer figures built from plain dicts: plotly's figure, without plotly's per-property checks.
+
+Building a figure through ``go.Scatter(...)``, ``make_subplots`` and ``update_layout`` checks
+every property as it is set; for the playground's eleven traces that took 110 ms, twice the
+50 ms an explorer's whole update may take (design.md). The same figure written as dicts and
+wrapped once with ``go.Figure(..., _validate=False)`` takes about 3 ms. The checks are not lost:
+``tests/explorers/test_plain_figures.py`` rebuilds every explorer's figure with them on, so a
+misspelt property still fails a test, only not on every slider move.
+
+A drawing reads like plotly's own JSON::
+
+    grid = Grid(rows=1, cols=2, titles=("Data", "Loss"))
+    traces = [dict(type="scatter", x=x, y=y, mode="markers", **grid.axes(1, 1)),
+              dict(type="scatter", x=steps, y=losses, mode="lines", **grid.axes(1, 2))]
+    grid.xaxis(1, 2).update(title=dict(text="step"))
+    return plain_figure(traces, grid.layout, height=400)
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any, Sequence
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from bplab.plots import BASE_LAYOUT
+
+_TITLE_MARK = "\x00title {}"  # a stand-in subplot title, replaced by the real one in each copy
+
+
+@lru_cache(maxsize=None)
+def _template(name: str) -> dict[str, Any]:
+    return pio.templates[name].to_plotly_json()
+
+
+@lru_cache(maxsize=None)
+def _named_colorscale(name: str) -> list[list[Any]]:
+    from _plotly_utils.basevalidators import ColorscaleValidator
+
+    return [list(stop) for stop in ColorscaleValidator("colorscale", "heatmap").validate_coerce(name)]
+
+
+def _resolve_colorscales(trace: dict[str, Any]) -> dict[str, Any]:
+    """``trace`` with a named colour scale ("Viridis") written out as stops, as plotly's check would."""
+    resolved = dict(trace)
+    for key, value in trace.items():
+        if key == "colorscale" and isinstance(value, str):
+            resolved[key] = _named_colorscale(value)
+        elif key == "marker" and isinstance(value, dict) and isinstance(value.get("colorscale"), str):
+            resolved[key] = {**value, "colorscale": _named_colorscale(value["colorscale"])}
+    return resolved
+
+
+@lru_cache(maxsize=64)
+def _grid_layout(rows: int, cols: int, titled: int, options: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    from plotly.subplots import make_subplots  # checked once per grid shape, then copied
+
+    grid = make_subplots(rows=rows, cols=cols, subplot_titles=[_TITLE_MARK.format(k) for k in range(titled)],
+                         **{key: list(value) if isinstance(value, tuple) else value for key, value in options})
+    layout = grid.to_plotly_json()["layout"]
+    layout.pop("template", None)  # plotly's default one: the figure takes the course's (see plain_figure)
+    return layout
+
+
+def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``overrides`` in place, nested dicts merged key by key; returns ``base``."""
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+class Grid:
+    """The layout of ``make_subplots(rows, cols, subplot_titles=titles, **options)``, as a dict to fill in.
+
+    Cells are numbered as in plotly: the cell at ``(row, col)`` draws on axes ``x{n}``/``y{n}``
+    with ``n = (row - 1) * cols + col`` (plain ``x``/``y`` for the first).
+    """
+
+    def __init__(self, rows: int, cols: int, titles: Sequence[str] = (), **options: Any) -> None:
+        if rows < 1 or cols < 1:
+            raise ValueError(f"Grid: rows and cols must be at least 1; got rows={rows!r}, cols={cols!r}")
+        frozen = tuple(sorted((key, tuple(value) if isinstance(value, list) else value) for key, value in options.items()))
+        self.rows, self.cols = rows, cols
+        self.layout = copy.deepcopy(_grid_layout(rows, cols, len(titles), frozen))
+        for annotation in self.layout.get("annotations", []):
+            text = annotation.get("text", "")
+            if text.startswith("\x00title "):
+                annotation["text"] = titles[int(text.split()[-1])]
+
+    def _number(self, row: int, col: int) -> str:
+        if not (1 <= row <= self.rows and 1 <= col <= self.cols):
+            raise ValueError(f"Grid: no cell ({row}, {col}) in a grid of {self.rows} rows and {self.cols} columns")
+        n = (row - 1) * self.cols + col
+        return "" if n == 1 else str(n)
+
+    def axes(self, row: int, col: int) -> dict[str, str]:
+        """The trace properties that put a trace in cell ``(row, col)``: ``{"xaxis": "x2", "yaxis": "y2"}``."""
+        n = self._number(row, col)
+        return {"xaxis": "x" + n, "yaxis": "y" + n}
+
+    def xaxis(self, row: int, col: int) -> dict[str, Any]:
+        """The layout's x axis of cell ``(row, col)``, to update in place."""
+        return self.layout.setdefault("xaxis" + self._number(row, col), {})
+
+    def yaxis(self, row: int, col: int) -> dict[str, Any]:
+        """The layout's y axis of cell ``(row, col)``, to update in place."""
+        return self.layout.setdefault("yaxis" + self._number(row, col), {})
+
+
+def plain_figure(traces: Sequence[dict[str, Any]], layout: dict[str, Any] | None = None, **overrides: Any) -> go.Figure:
+    """A ``go.Figure`` of ``traces`` (dicts with a ``type``) on the course's common layout,
+    then ``layout``, then ``overrides`` (nested dicts merged), without plotly's per-property checks."""
+    for k, trace in enumerate(traces):
+        if not isinstance(trace, dict) or "type" not in trace:
+            raise TypeError(f"plain_figure: trace {k} must be a dict with a 'type' (e.g. type='scatter'); got {trace!r:.80}")
+    full = copy.deepcopy({key: value for key, value in BASE_LAYOUT.items() if key != "template"})
+    merge(full, layout or {})
+    merge(full, overrides)
+    template = full.pop("template", BASE_LAYOUT.get("template"))
+    if isinstance(template, str):
+        template = _template(template)
+    full["template"] = template
+    return go.Figure(data=[_resolve_colorscales(trace) for trace in traces], layout=full, _validate=False)

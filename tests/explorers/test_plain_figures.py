@@ -1,0 +1,105 @@
+"""Figures built from plain dicts (bplab/explorers/plain_figures.py) are the figures plotly's checks accept.
+
+Explorers skip plotly's per-property checks on every slider move; here every explorer's figure
+goes through them, at its defaults and at every option of every menu and toggle, so a misspelt
+property or a value plotly refuses still fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from plotly.subplots import make_subplots
+from test_accessibility import CLASSES
+
+from bplab.explorers.base import Choice, Toggle
+from bplab.explorers.plain_figures import Grid, merge, plain_figure
+
+
+def checked(figure: go.Figure) -> go.Figure:
+    """``figure`` rebuilt with plotly's checks on: raises ValueError on anything plotly refuses."""
+    return go.Figure(figure.to_dict())
+
+
+def other_settings(cls) -> list[dict]:
+    """One change per menu option and per toggle: each can switch on traces the defaults do not draw."""
+    settings = []
+    for name, control in cls.controls.items():
+        if isinstance(control, Choice):
+            settings += [{name: option} for option in control.options if option != cls.defaults[name]]
+        elif isinstance(control, Toggle):
+            settings.append({name: not cls.defaults[name]})
+    return settings
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
+def test_every_explorer_figure_passes_plotlys_checks(cls) -> None:
+    short = {"epochs": max(cls.controls["epochs"].low, 3)} if "epochs" in cls.controls else {}  # what is drawn, not how long
+    explorer = cls(**short)
+    checked(explorer.figure)
+    for change in other_settings(cls):
+        checked(explorer.update(**change))
+
+
+def test_the_check_catches_a_misspelt_property() -> None:
+    planted = plain_figure([dict(type="scatter", x=[0, 1], y=[1, 2], mode="lines", line=dict(colour="red"))])
+    with pytest.raises(ValueError, match="colour"):
+        checked(planted)
+
+
+def test_a_plain_figure_equals_the_checked_one() -> None:
+    """Same JSON as the figure plotly's own builders make: named scales written out, template in place."""
+    x = np.linspace(0, 1, 5)
+    plain = plain_figure([dict(type="heatmap", x=x, y=x, z=np.outer(x, x), colorscale="Viridis")], title=dict(text="t"))
+    built = go.Figure(go.Heatmap(x=x, y=x, z=np.outer(x, x), colorscale="Viridis"))
+    built.update_layout(template="plotly_white", title=dict(text="t"), font=plain.layout.font, margin=plain.layout.margin,
+                        colorway=plain.layout.colorway)
+    assert plain.to_plotly_json()["layout"] == built.to_plotly_json()["layout"]
+    assert plain.data[0].colorscale == built.data[0].colorscale or \
+        [list(stop) for stop in plain.data[0].colorscale] == [list(stop) for stop in built.data[0].colorscale]
+    assert np.array_equal(plain.data[0].z, built.data[0].z)
+
+
+@pytest.mark.parametrize("rows, cols", [(1, 1), (1, 3), (2, 2), (3, 2)])
+def test_grid_cells_are_the_cells_of_make_subplots(rows: int, cols: int) -> None:
+    titles = [f"cell {k}" for k in range(rows * cols)]
+    grid = Grid(rows, cols, titles=titles, horizontal_spacing=0.12)
+    reference = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.12)
+    for row in range(1, rows + 1):
+        for col in range(1, cols + 1):
+            reference.add_trace(go.Scatter(x=[0], y=[0]), row=row, col=col)
+            trace = reference.data[-1]
+            assert grid.axes(row, col) == {"xaxis": trace.xaxis, "yaxis": trace.yaxis}
+    expected = reference.to_plotly_json()["layout"]
+    expected.pop("template")  # plotly's default; a plain figure takes the course's own
+    assert grid.layout == expected
+
+
+def test_explorer_figures_wear_the_course_template() -> None:
+    plain = plain_figure([], Grid(1, 2).layout)
+    assert plain.to_plotly_json()["layout"]["template"] == go.Figure(layout=dict(template="plotly_white")).to_plotly_json()["layout"]["template"]
+
+
+def test_grid_copies_do_not_share_state() -> None:
+    first = Grid(1, 2, titles=("a", "b"))
+    first.xaxis(1, 2)["title"] = dict(text="changed")
+    second = Grid(1, 2, titles=("c", "d"))
+    assert "title" not in second.xaxis(1, 2)
+    assert [a["text"] for a in second.layout["annotations"]] == ["c", "d"]
+
+
+def test_grid_refuses_a_cell_outside_it() -> None:
+    with pytest.raises(ValueError, match=r"no cell \(3, 1\) in a grid of 2 rows and 2 columns"):
+        Grid(2, 2).axes(3, 1)
+    with pytest.raises(ValueError, match="rows and cols must be at least 1"):
+        Grid(0, 2)
+
+
+def test_plain_figure_refuses_a_trace_without_a_type() -> None:
+    with pytest.raises(TypeError, match="trace 1 must be a dict with a 'type'"):
+        plain_figure([dict(type="scatter"), dict(x=[1])])
+
+
+def test_merge_is_nested() -> None:
+    assert merge({"a": {"b": 1, "c": 2}, "d": 3}, {"a": {"c": 4}, "e": 5}) == {"a": {"b": 1, "c": 4}, "d": 3, "e": 5}
