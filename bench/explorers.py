@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
 from bplab.explorers.batches import BatchSizeExplorer
+from bplab.explorers.depth import DepthExplorer
 from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
 from bplab.explorers.high_low import HighLowGame
@@ -43,7 +44,7 @@ BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
-    BatchSizeExplorer, OptimizerRace,
+    BatchSizeExplorer, OptimizerRace, DepthExplorer,
 ]
 
 
@@ -53,6 +54,7 @@ EXTRA_ROWS = [
     (Playground, "rate", "retrain 100 epochs"),
     (BatchSizeExplorer, "rate", "retrain all three runs"),
     (OptimizerRace, "rate", "the learning rate moved"),
+    (DepthExplorer, "init_scale", "the scale moved"),
 ]
 
 

@@ -181,6 +181,14 @@ SCHEMES: dict[str, InitScheme] = {
 SCHEMES.update(glorot_uniform=xavier_uniform, glorot_normal=xavier_normal, he_uniform=kaiming_uniform, he_normal=kaiming_normal)
 
 
+def scaled(init: str | InitScheme, factor: float) -> InitScheme:
+    """The scheme ``init`` with every draw multiplied by ``factor`` (so its variance by factor²)."""
+    base = get_scheme(init)
+    if not (isinstance(factor, (int, float, np.floating)) and math.isfinite(factor)):
+        raise ValueError(f"factor: expected a finite number, e.g. 0.5, got {factor!r}")
+    return lambda shape, rng: factor * base(shape, rng)
+
+
 def get_scheme(init: str | InitScheme) -> InitScheme:
     """A scheme given by name (see :data:`SCHEMES`) or a function ``(shape, rng) -> array``, checked."""
     if callable(init):

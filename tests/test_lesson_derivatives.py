@@ -1,4 +1,4 @@
-"""Every derivative the lessons 00-03 and 06-07 show, three ways here too: SymPy, backprop, central differences.
+"""Every derivative the lessons 00-03, 06-07 and 10 show, three ways here too: SymPy, backprop, central differences.
 
 ``bplab.compare`` runs all three routes; each test also checks them against the closed form the
 notebook states (its printed number or its formula), so a lesson and the package cannot drift apart.
@@ -250,3 +250,61 @@ def test_our_row_layout_is_nielsens_and_pytorchs_column_layout_transposed():
     A_value = Value(A)
     ((A_value @ W) * delta_next).sum().backward()
     assert np.allclose(A_value.grad * slope, ours)
+
+
+# ------------------------------------------------------------------ 10: initialization and depth
+
+
+def test_equal_hidden_units_get_equal_gradients():
+    """Notebook 10's symmetry: at a = b, dL/da = dL/db, by the closed form and the printed number."""
+    a = b = v = 0.3
+    x = 0.8
+    error = v * np.tanh(a * x) + v * np.tanh(b * x) - 1
+    same = 2 * error * v * x * (1 - np.tanh(a * x) ** 2)
+    three_ways("(v*tanh(a*x) + v*tanh(b*x) - 1)**2", {"a": a, "b": b, "v": v, "x": x},
+               {"a": same, "b": same, "v": 2 * error * (np.tanh(a * x) + np.tanh(b * x))})
+    three_ways("(v*tanh(a*x) + v*tanh(b*x) - 1)**2", {"a": a, "b": b, "v": v, "x": x},
+               {"a": -0.3893186, "b": -0.3893186})  # the printed numbers
+    unequal = compare("(v*tanh(a*x) + v*tanh(b*x) - 1)**2", at={"a": 0.3, "b": -0.5, "v": v, "x": x})
+    assert abs(unequal["a"].backprop - unequal["b"].backprop) > 0.01  # the test of the test: unequal units differ
+
+
+@pytest.mark.parametrize("z, slope", [(0.0, 1.0), (3.0, 0.0098660372)])
+def test_the_slope_of_tanh_where_it_passes_and_where_it_saturates(z, slope):
+    three_ways("tanh(z)", {"z": z}, {"z": 1 - np.tanh(z) ** 2})
+    three_ways("tanh(z)", {"z": z}, {"z": slope})
+
+
+def test_a_tanh_layers_jacobian_is_diag_slope_times_w_transpose_three_ways():
+    """J = diag(1 - tanh(z)²) Wᵀ for h = tanh(x W): the formula, bplab's reverse mode, and central differences."""
+    from bplab.check import central_difference
+    from bplab.func import jacrev
+
+    rng = np.random.default_rng(3)
+    width = 6
+    x, W = rng.standard_normal(width), rng.standard_normal((width, width)) / np.sqrt(width)
+    formula = (1 - np.tanh(x @ W) ** 2)[:, None] * W.T
+    reverse = jacrev(lambda v: (v @ W).tanh())(x).data
+    numeric = np.array([central_difference(lambda arrays, i=i: float(np.tanh(arrays[0] @ W)[i]), [x])[0]
+                        for i in range(width)])
+    np.testing.assert_allclose(reverse, formula, rtol=1e-12)
+    np.testing.assert_allclose(numeric, formula, rtol=1e-6, atol=1e-9)
+    planted = W.T  # the slope left out: must fail
+    assert not np.allclose(planted, reverse, rtol=1e-3)
+
+
+def test_backprop_is_r_transposed_times_the_product_of_layer_jacobians():
+    rng = np.random.default_rng(5)
+    width, depth = 8, 6
+    weights = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(depth)]
+    x0, r = rng.standard_normal(width), rng.standard_normal(width)
+    h, product = x0, np.eye(width)
+    for W in weights:
+        h = np.tanh(h @ W)
+        product = ((1 - h ** 2)[:, None] * W.T) @ product
+    x_value = Value(x0)
+    h_value = x_value
+    for W in weights:
+        h_value = (h_value @ W).tanh()
+    (h_value * r).sum().backward()
+    np.testing.assert_allclose(x_value.grad, r @ product, rtol=1e-10)

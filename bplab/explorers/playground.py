@@ -56,12 +56,6 @@ def make_dataset(name: str, noise: float, seed: int) -> tuple[np.ndarray, np.nda
     return X, y
 
 
-def scaled_init(scheme: str, scale: float):
-    """An init scheme whose draws are multiplied by ``scale``."""
-    base = init.get_scheme(scheme)
-    return lambda shape, rng: scale * base(shape, rng)
-
-
 @dataclass
 class Run:
     """One training run in progress: what the explorer keeps between updates."""
@@ -145,7 +139,7 @@ class Playground(Explorer):
 
     def _layers(self, sizes: list[int], p: dict) -> list:
         rng = make_rng(seed=p["seed"])
-        scheme = scaled_init(p["init_scheme"], p["init_scale"])
+        scheme = init.scaled(p["init_scheme"], p["init_scale"])
         layers = []
         for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(fan_in, fan_out, init=scheme, rng=rng))

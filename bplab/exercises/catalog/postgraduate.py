@@ -1,11 +1,13 @@
-"""Level 4 (Postgraduate): the exercises of notebook 09 (the notebooks after it add theirs here)."""
+"""Level 4 (Postgraduate): the exercises of notebooks 09 and 10 (the notebooks after them add theirs here)."""
 
 from __future__ import annotations
+
+import math
 
 from bplab.exercises.answers import SignificantFigures
 from bplab.exercises.registry import Exercise
 
-NOTEBOOKS = {"09": "Optimizers"}
+NOTEBOOKS = {"09": "Optimizers", "10": "Initialization and depth"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -55,5 +57,61 @@ EXERCISES = [
                  "(√v̂). Both scale like the gradient, so their ratio does not change when the loss is multiplied by a "
                  "constant. There is no logarithm anywhere in the update.\n"
                  "Answer: false",
+    ),
+    # ------------------------------------------------------------------ 10: initialization and depth
+    Exercise(
+        id="10.zero_start",
+        title='Is it true? "Starting every weight at zero is safe: the gradients will soon make the hidden units differ"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "Two hidden units with the same incoming and outgoing weights compute the same output. What are their "
+            "gradients then?",
+            "Equal units get equal gradients (the three routes above agreed: ∂L/∂a = ∂L/∂b when a = b), so one step "
+            "keeps them equal, and so does the next. With zeros it is worse: the notebook's gradients were all 0.",
+        ),
+        solution="False.\n"
+                 "Hidden units that start with equal weights compute equal outputs and receive equal gradients, so every "
+                 "update keeps them equal: the layer behaves like a single unit for ever. With all weights 0 and tanh, "
+                 "the hidden outputs are 0 and so are the gradients of both weight matrices: nothing but the output "
+                 "bias can move. Random starting weights break the symmetry.\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="10.xavier_std",
+        title="The standard deviation of Xavier's normal initialization for 300 inputs and 100 outputs",
+        kind="number", expected=math.sqrt(2 / 400), precision=SignificantFigures(3),
+        hints=(
+            "Xavier/Glorot keeps a compromise between the forward and the backward condition: Var W = 2/(fan_in + fan_out).",
+            "Var W = 2/(300 + 100) = 0.005. The question asks for the standard deviation.",
+        ),
+        solution="Forward, Var W = 1/fan_in keeps the activations' variance; backward, Var W = 1/fan_out keeps the "
+                 "gradients'. Xavier takes the harmonic compromise Var W = 2/(fan_in + fan_out) = 2/400 = 0.005, so the "
+                 "standard deviation is √0.005.\n"
+                 "Answer: 0.0707 (to 3 significant figures)",
+    ),
+    Exercise(
+        id="10.he_uniform_bound",
+        title="The bound a of He's uniform initialization U(−a, a) for a ReLU layer with 50 inputs",
+        kind="number", expected=math.sqrt(3 * 2 / 50), precision=SignificantFigures(3),
+        hints=(
+            "He's condition for ReLU is Var W = 2/fan_in: a ReLU zeroes half of its inputs, which halves the mean square.",
+            "The uniform distribution U(−a, a) has variance a²/3. Set a²/3 = 2/50 and solve for a.",
+        ),
+        solution="He: Var W = 2/fan_in = 2/50 = 0.04. U(−a, a) has variance a²/3, so a² = 3 · 0.04 = 0.12 and "
+                 "a = √0.12 = √(6/fan_in).\n"
+                 "Answer: 0.346 (to 3 significant figures)",
+    ),
+    Exercise(
+        id="10.depth_gain",
+        title="How much larger the signal is after 20 linear layers of width 100 with weights N(0, 0.12²)",
+        kind="number", expected=1.2 ** 20, precision=SignificantFigures(3),
+        hints=(
+            "One linear layer multiplies the mean square of the signal by n · Var W, so the root mean square by √(n · Var W).",
+            "√(100 · 0.12²) = 1.2 per layer. Twenty layers multiply: 1.2 · 1.2 · … · 1.2.",
+        ),
+        solution="Per layer, Var z = n · Var W · Var x = 100 · 0.0144 · Var x = 1.44 · Var x, so the root mean square "
+                 "grows by √1.44 = 1.2. After 20 layers: 1.2²⁰ ≈ 38.3. A weight only 20% too large per layer makes the "
+                 "signal 38 times larger: depth turns small factors into exponentials.\n"
+                 "Answer: 38.3 (to 3 significant figures)",
     ),
 ]

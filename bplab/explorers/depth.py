@@ -1,0 +1,253 @@
+r"""The depth explorer: what a deep network does to a signal, forward and backward, before any training.
+
+A stack of ``depth`` layers $h_l = f(h_{l-1} W_l)$, each ``width`` units wide, without biases
+(they start at 0 in most schemes), takes a batch of inputs $x \sim \mathcal N(0, 1)$. At the
+top, the loss $L = \sum r \odot h_\text{depth}$ with a fixed random $r \sim \mathcal N(0, 1)$
+sends the backward pass a gradient whose entries have size 1, so every change in size on the
+way down is the layers' doing. bplab's backward pass gives $\partial L/\partial h_l$ for every
+layer and $\partial L/\partial W_l$ for every weight matrix.
+
+For linear layers with independent zero-mean weights of variance $\operatorname{Var} W$, each
+layer multiplies the mean square of the signal by $n \operatorname{Var} W$ going up and the
+mean square of the gradient by the same factor going down ($n$ the width; a ReLU halves both).
+So the root mean square after $l$ layers is $(n \operatorname{Var} W\, c)^{l/2}$ times the
+input's, with $c = 1$ (linear; tanh near 0) or $c = \tfrac12$ (ReLU): the dashed lines.
+
+``DepthExplorer(depth=10, width=100, activation="tanh", init_scheme="pytorch_default", init_scale=1.0, seed=0)``
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from bplab import init, nn
+from bplab.engine import Value
+from bplab.explorers.base import Choice, Explorer, Slider
+from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plots import PALETTE
+from bplab.validation import make_rng
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+INITS = ("pytorch_default", "xavier_uniform", "xavier_normal", "kaiming_normal", "normal", "zeros")
+#: Var W of each scheme for a square layer of width n, as a function of n (before the scale slider).
+SCHEME_VARIANCE = {
+    "pytorch_default": lambda n: 1 / (3 * n),  # U(±1/√n): Glorot & Bengio's "standard" initialization
+    "xavier_uniform": lambda n: 2 / (n + n),
+    "xavier_normal": lambda n: 2 / (n + n),
+    "kaiming_normal": lambda n: 2 / n,
+    "normal": lambda n: 1.0,
+    "zeros": lambda n: 0.0,
+}
+#: What the activation does to the mean square of a zero-mean signal, to first order (None: no simple factor).
+SQUARE_FACTOR = {"linear": 1.0, "tanh": 1.0, "relu": 0.5, "sigmoid": None}
+BATCH = 32
+BINS = 41
+#: A layer whose weight gradient is this many times smaller (larger) than the last layer's: vanishing (exploding).
+VANISHING, EXPLODING = 1e-2, 1e2
+
+
+@dataclass(frozen=True)
+class DepthState:
+    params: dict[str, Any]
+    activation_rms: np.ndarray  # per layer 1..depth: root mean square of h_l
+    gradient_rms: np.ndarray  # per layer: root mean square of dL/dh_l
+    weight_gradient_norms: np.ndarray  # per layer: Frobenius norm of dL/dW_l
+    activation_edges: np.ndarray
+    activation_histograms: np.ndarray  # (depth, BINS): each layer's histogram, scaled to its own peak
+    gradient_edges: np.ndarray
+    gradient_histograms: np.ndarray
+    predicted_gain: float | None  # per-layer factor of the root mean square predicted for linear layers
+
+
+def _activate(h: Value, activation: str) -> Value:
+    if activation == "linear":
+        return h
+    return getattr(h, activation)()
+
+
+def _histograms(values: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
+    """One row per layer: counts in ``edges`` (values beyond them counted in the end bins), scaled to the row's peak."""
+    rows = []
+    for v in values:
+        with np.errstate(invalid="ignore"):
+            counts, _ = np.histogram(np.clip(v[np.isfinite(v)], edges[0], edges[-1]), bins=edges)
+        peak = counts.max() if counts.size and counts.max() > 0 else 1
+        rows.append(counts / peak)
+    return np.array(rows)
+
+
+def predicted_gain(width: int, scheme: str, scale: float, activation: str) -> float | None:
+    r"""The factor by which one layer multiplies the root mean square, $\sqrt{n\,\operatorname{Var}W\,c}$ (None where
+    no simple rule holds: sigmoid, whose outputs are not centred, or zero weights)."""
+    factor = SQUARE_FACTOR[activation]
+    variance = SCHEME_VARIANCE[scheme](width) * scale ** 2
+    if factor is None or variance == 0:
+        return None
+    return math.sqrt(width * variance * factor)
+
+
+def signal_through_depth(depth: int, width: int, activation: str, init_scheme: str, init_scale: float,
+                         seed: int, batch: int = BATCH) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Forward a batch through ``depth`` layers, backward from a random direction at the top.
+
+    Returns each layer's activations ``h_l``, back-propagated gradients ``dL/dh_l`` and weight gradients ``dL/dW_l``.
+    """
+    rng = make_rng(seed=seed)
+    layers = [nn.Linear(width, width, bias=False, init=init.scaled(init_scheme, init_scale), rng=rng) for _ in range(depth)]
+    x = rng.standard_normal((batch, width))
+    r = rng.standard_normal((batch, width))  # the top's gradient: dL/dh_depth = r
+    h, outputs = Value(x, requires_grad=False), []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in layers:
+            h = _activate(layer(h), activation)
+            outputs.append(h)
+        (h * r).sum().backward()
+    return ([o.data for o in outputs], [o.grad if o.grad is not None else np.zeros_like(o.data) for o in outputs],
+            [layer.weight.grad for layer in layers])
+
+
+def root_mean_square(values: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.mean(np.square(values))))
+
+
+class DepthExplorer(Explorer):
+    """``DepthExplorer(depth=10, width=100, activation="tanh", init_scheme="pytorch_default", init_scale=1.0, seed=0)``:
+    per-layer histograms of activations and gradients in a deep network, and their sizes layer by layer."""
+
+    title = "A deep network before training: the signal going up, the gradient coming down"
+    controls = {
+        "depth": Slider("depth (layers)", 1, 50, integer=True),
+        "width": Slider("width (units per layer)", 10, 200, integer=True, step=10),
+        "activation": Choice("activation", ACTIVATIONS),
+        "init_scheme": Choice("initialization", INITS),
+        "init_scale": Slider("initialization scale (logarithmic)", 0.1, 10.0, log=True, step=0.05),
+        "seed": Slider("seed", 0, 20, integer=True),
+    }
+    continuous_update = False  # 50 layers of 200 units take ~0.15 s: one update per release (arrow keys step)
+    defaults = {"depth": 10, "width": 100, "activation": "tanh", "init_scheme": "pytorch_default", "init_scale": 1.0,
+                "seed": 0}
+
+    def compute(self, depth: int, width: int, activation: str, init_scheme: str, init_scale: float,
+                seed: int) -> DepthState:
+        activations, gradients, weight_gradients = signal_through_depth(depth, width, activation, init_scheme,
+                                                                        init_scale, seed)
+        if activation in ("tanh", "sigmoid"):
+            low = -1.0 if activation == "tanh" else 0.0
+            activation_edges = np.linspace(low, 1.0, BINS + 1)
+        else:  # unbounded: the first layer's spread sets the axis; larger values pile up in the end bins
+            reach = 3 * max(root_mean_square(activations[0]), 1e-12)
+            activation_edges = np.linspace(0.0 if activation == "relu" else -reach, reach, BINS + 1)
+        gradient_edges = np.linspace(-3.0, 3.0, BINS + 1)  # the top's gradient is r ~ N(0, 1)
+        return DepthState(
+            params=dict(depth=depth, width=width, activation=activation, init_scheme=init_scheme,
+                        init_scale=init_scale, seed=seed),
+            activation_rms=np.array([root_mean_square(a) for a in activations]),
+            gradient_rms=np.array([root_mean_square(g) for g in gradients]),
+            weight_gradient_norms=np.array([root_mean_square(g) * math.sqrt(g.size) for g in weight_gradients]),
+            activation_edges=activation_edges,
+            activation_histograms=_histograms(activations, activation_edges),
+            gradient_edges=gradient_edges,
+            gradient_histograms=_histograms(gradients, gradient_edges),
+            predicted_gain=predicted_gain(width, init_scheme, init_scale, activation),
+        )
+
+    def draw(self, s: DepthState) -> go.Figure:
+        depth = s.params["depth"]
+        layers = np.arange(1, depth + 1)
+        grid = Grid(rows=2, cols=2, vertical_spacing=0.16, horizontal_spacing=0.12, titles=(
+            "Activations h of each layer (histograms)", "Back-propagated gradients ∂L/∂h (histograms)",
+            "Size by layer: root mean square", "Weight gradients ‖∂L/∂W‖ by layer"))
+        traces = []
+        for cell, edges, rows, name in (((1, 1), s.activation_edges, s.activation_histograms, "activations"),
+                                        ((1, 2), s.gradient_edges, s.gradient_histograms, "gradients")):
+            centres = (edges[:-1] + edges[1:]) / 2
+            traces.append(dict(type="heatmap", x=centres, y=layers, z=rows, zmin=0, zmax=1, colorscale="Viridis",
+                               showscale=False, name=f"{name}: histogram of each layer",
+                               hovertemplate="layer %{y}, value %{x:.3g}: %{z:.2f} of the layer's peak<extra></extra>",
+                               **grid.axes(*cell)))
+        sizes, norms = grid.axes(2, 1), grid.axes(2, 2)
+        traces.append(dict(type="scatter", x=layers, y=_positive(s.activation_rms), mode="lines+markers",
+                           name="activations h (going up)", line=dict(color=PALETTE["blue"], width=2.5),
+                           marker=dict(size=5), **sizes))
+        traces.append(dict(type="scatter", x=layers, y=_positive(s.gradient_rms), mode="lines+markers",
+                           name="gradients ∂L/∂h (coming down)", line=dict(color=PALETTE["vermillion"], width=2.5),
+                           marker=dict(symbol="diamond", size=6), **sizes))
+        gain = s.predicted_gain
+        up = down = [None] * depth
+        if gain is not None:
+            with np.errstate(over="ignore", under="ignore"):
+                up = _positive(gain ** layers.astype(float))  # the input's mean square is 1
+                down = _positive(gain ** (depth - layers).astype(float))  # the top's gradient has mean square 1
+        traces.append(dict(type="scatter", x=layers, y=up, mode="lines", name="linear-layer prediction",
+                           showlegend=gain is not None, line=dict(color=PALETTE["blue"], width=1.5, dash="dash"), legendgroup="prediction",
+                           hoverinfo="skip", **sizes))
+        traces.append(dict(type="scatter", x=layers, y=down, mode="lines", name="linear-layer prediction",
+                           showlegend=False, line=dict(color=PALETTE["vermillion"], width=1.5, dash="dash"),
+                           legendgroup="prediction", hoverinfo="skip", **sizes))
+        traces.append(dict(type="scatter", x=layers, y=_positive(s.weight_gradient_norms), mode="lines+markers",
+                           name="‖∂L/∂W‖ of each layer", line=dict(color=PALETTE["green"], width=2.5),
+                           marker=dict(size=5), **norms))
+        for cell in ((1, 1), (1, 2)):
+            grid.yaxis(*cell).update(title=dict(text="layer (1 = nearest the input)"), dtick=max(1, depth // 10))
+        grid.xaxis(1, 1)["title"] = dict(text="activation value")
+        grid.xaxis(1, 2)["title"] = dict(text="gradient value")
+        for cell, values in (((2, 1), np.concatenate([s.activation_rms, s.gradient_rms])), ((2, 2), s.weight_gradient_norms)):
+            grid.xaxis(*cell).update(title=dict(text="layer"), range=[0.5, depth + 0.5])
+            grid.yaxis(*cell).update(type="log", exponentformat="power", range=log_range(values))
+        return plain_figure(traces, grid.layout, height=720, legend=dict(orientation="h", y=-0.1),
+                            margin=dict(l=60, r=20, t=60, b=40))
+
+    def describe(self, s: DepthState) -> str:
+        p = s.params
+        if p["init_scheme"] == "zeros":
+            return ("Every weight is 0, so every activation is f(0) and every weight gradient is 0: "
+                    "no layer can learn, and training cannot even start.")
+        depth = p["depth"]
+        text = (f"Going up, the activations' size goes from {s.activation_rms[0]:.3g} (layer 1) to "
+                f"{s.activation_rms[-1]:.3g} (layer {depth}); coming down, the gradients' from "
+                f"{s.gradient_rms[-1]:.3g} (layer {depth}) to {s.gradient_rms[0]:.3g} (layer 1).")
+        if depth == 1:
+            return text
+        sizes = np.concatenate([s.activation_rms, s.gradient_rms, s.weight_gradient_norms])
+        if not np.all(np.isfinite(sizes)):
+            return text + " <b>The numbers overflowed: the signal exploded.</b>"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up = s.activation_rms[-1] / s.activation_rms[0]
+            down = s.gradient_rms[0] / s.gradient_rms[-1]
+            weights = s.weight_gradient_norms[0] / s.weight_gradient_norms[-1]
+        problems = []
+        if up < VANISHING:
+            problems.append("the signal <b>fades</b> going up (the top layers barely see the input)")
+        elif up > EXPLODING:
+            problems.append("the signal <b>explodes</b> going up")
+        if down < VANISHING:
+            problems.append("the gradient <b>vanishes</b> coming down")
+        elif down > EXPLODING:
+            problems.append("the gradient <b>explodes</b> coming down")
+        verdict = ("; ".join(problems).capitalize() + "." if problems else
+                   f"Both keep their size within a factor of {1 / VANISHING:.0f} through all {depth} layers.")
+        return (text + " " + verdict + f" Layer 1's weight gradient h₀ᵀ·∂L/∂z₁ is {weights:.3g} times layer {depth}'s"
+                " (a product of the two: one can hide the other).")
+
+
+def log_range(values: np.ndarray, decades: float = 2.0) -> list[float] | None:
+    """A log axis's range (in powers of ten) around the positive finite ``values``, at least ``decades`` tall,
+    so that a 10% wiggle does not fill the panel and look like a trend."""
+    shown = np.asarray(values, dtype=float)
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    if shown.size == 0:
+        return None
+    low, high = math.log10(shown.min()), math.log10(shown.max())
+    middle, half = (low + high) / 2, max(high - low, decades) / 2
+    return [middle - half - 0.2, middle + half + 0.2]
+
+
+def _positive(values: np.ndarray) -> list[float | None]:
+    """``values`` for a log axis: zeros and non-finite numbers left out (None), not drawn as spikes."""
+    return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=float)]

@@ -1,0 +1,161 @@
+"""The depth explorer (Level 4, lesson 10): its gradients three ways, its predictions, and what it tells the learner."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+
+from bplab.check import central_difference, relative_error
+from bplab.explorers.depth import (BATCH, INITS, SCHEME_VARIANCE, DepthExplorer, log_range, predicted_gain,
+                                   signal_through_depth)
+from bplab.validation import make_rng
+
+DERIVATIVES = {"tanh": lambda z: 1 - np.tanh(z) ** 2, "relu": lambda z: (z > 0).astype(float),
+               "sigmoid": lambda z: (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z))), "linear": np.ones_like}
+FUNCTIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0), "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+             "linear": lambda z: z}
+
+
+def same_draws(depth: int, width: int, scheme: str, scale: float, seed: int, batch: int):
+    """The weights, inputs and top gradient signal_through_depth draws, drawn again in the same order."""
+    from bplab import init
+
+    rng = make_rng(seed=seed)
+    weights = [init.scaled(scheme, scale)((width, width), rng) for _ in range(depth)]
+    return weights, rng.standard_normal((batch, width)), rng.standard_normal((batch, width))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+def test_backward_pass_equals_the_chain_rule_written_out_and_central_differences(activation):
+    depth, width, batch = 4, 5, 3
+    hs, dhs, dws = signal_through_depth(depth, width, activation, "xavier_normal", 1.3, seed=2, batch=batch)
+    weights, x, r = same_draws(depth, width, "xavier_normal", 1.3, 2, batch)
+    f, df = FUNCTIONS[activation], DERIVATIVES[activation]
+    h, inputs, pre = x, [], []
+    for W in weights:  # forward, by hand
+        inputs.append(h)
+        pre.append(h @ W)
+        h = f(pre[-1])
+    delta = r  # backward, by hand: dL/dh_depth = r, dL/dz = dL/dh * f'(z), dL/dh_prev = dL/dz W^T, dL/dW = h_prev^T dL/dz
+    for layer in reversed(range(depth)):
+        np.testing.assert_allclose(dhs[layer], delta, rtol=1e-12, atol=1e-14)
+        dz = delta * df(pre[layer])
+        np.testing.assert_allclose(dws[layer], inputs[layer].T @ dz, rtol=1e-12, atol=1e-14)
+        delta = dz @ weights[layer].T
+
+    def loss(arrays):
+        h = x
+        for W in arrays:
+            h = f(h @ W)
+        return float(np.sum(h * r))
+
+    if activation != "relu":  # a central difference across a kink is not a derivative
+        numeric = central_difference(loss, weights)
+        assert relative_error(np.concatenate([g.ravel() for g in numeric]), np.concatenate([g.ravel() for g in dws])) < 1e-6
+
+
+def test_backward_pass_equals_sympys_derivative_on_a_two_layer_tanh_net():
+    hs, dhs, dws = signal_through_depth(2, 2, "tanh", "normal", 0.7, seed=5, batch=1)
+    weights, x, r = same_draws(2, 2, "normal", 0.7, 5, 1)
+    W1, W2 = sympy.Matrix(2, 2, sympy.symbols("a:4")), sympy.Matrix(2, 2, sympy.symbols("b:4"))
+    h1 = (sympy.Matrix(x) @ W1).applyfunc(sympy.tanh)
+    loss = sum(((h1 @ W2).applyfunc(sympy.tanh))[0, j] * r[0, j] for j in range(2))
+    values = {**dict(zip(W1, weights[0].ravel())), **dict(zip(W2, weights[1].ravel()))}
+    for symbols, backprop in ((W1, dws[0]), (W2, dws[1])):
+        symbolic = np.array([float(sympy.diff(loss, s).subs(values)) for s in symbols]).reshape(2, 2)
+        np.testing.assert_allclose(backprop, symbolic, rtol=1e-10)
+
+
+def test_the_check_catches_a_planted_wrong_derivative():
+    """Test the tester: a backward pass that forgot tanh's derivative fails the hand-written chain rule."""
+    depth, width, batch = 3, 4, 2
+    _, _, dws = signal_through_depth(depth, width, "tanh", "xavier_normal", 1.0, seed=1, batch=batch)
+    weights, x, r = same_draws(depth, width, "xavier_normal", 1.0, 1, batch)
+    inputs, h = [], x
+    for W in weights:
+        inputs.append(h)
+        h = np.tanh(h @ W)
+    wrong = inputs[-1].T @ r  # f'(z) left out
+    assert relative_error(wrong, dws[-1]) > 1e-3
+
+
+def test_known_values_at_the_default_setting():
+    explorer = DepthExplorer()
+    s = explorer.state
+    assert s.activation_rms.shape == s.gradient_rms.shape == s.weight_gradient_norms.shape == (10,)
+    # Standard init U(±1/√n) gives Var W = 1/(3n): each tanh layer shrinks the signal by about √(1/3) ≈ 0.577
+    ratios = s.activation_rms[1:] / s.activation_rms[:-1]
+    assert np.all((0.5 < ratios) & (ratios < 0.62)), ratios
+    assert s.gradient_rms[-1] == pytest.approx(1.0, abs=0.05)  # the top's gradient is r ~ N(0, 1)
+    assert "fades" in explorer.status and "vanishes" in explorer.status
+
+
+@pytest.mark.parametrize("scheme, activation, gain", [
+    ("xavier_normal", "linear", 1.0), ("kaiming_normal", "linear", math.sqrt(2)), ("kaiming_normal", "relu", 1.0),
+    ("xavier_normal", "relu", math.sqrt(0.5)), ("pytorch_default", "linear", math.sqrt(1 / 3)),
+])
+def test_each_layer_multiplies_the_signal_by_the_predicted_gain(scheme, activation, gain):
+    assert predicted_gain(200, scheme, 1.0, activation) == pytest.approx(gain)
+    s = DepthExplorer(depth=12, width=200, activation=activation, init_scheme=scheme).state
+    measured_up = (s.activation_rms[-1] / s.activation_rms[0]) ** (1 / 11)
+    measured_down = (s.gradient_rms[0] / s.gradient_rms[-1]) ** (1 / 11)
+    assert measured_up == pytest.approx(gain, rel=0.06)
+    assert measured_down == pytest.approx(gain, rel=0.06)
+
+
+def test_scheme_variances_are_the_schemes_own():
+    rng = np.random.default_rng(0)
+    from bplab import init
+
+    for scheme in INITS:
+        draws = init.get_scheme(scheme)((300, 300), rng)
+        assert np.var(draws) == pytest.approx(SCHEME_VARIANCE[scheme](300), rel=0.03, abs=1e-12), scheme
+
+
+def test_the_status_names_what_happened():
+    assert "cannot even start" in DepthExplorer(init_scheme="zeros").status
+    assert "vanishes" in DepthExplorer(activation="sigmoid").status
+    assert "Both keep their size" in DepthExplorer(activation="relu", init_scheme="kaiming_normal").status
+    exploding = DepthExplorer(activation="linear", init_scheme="normal", depth=50, width=200, init_scale=10.0)
+    assert "explodes" in exploding.status or "overflowed" in exploding.status
+
+
+def test_zero_weights_give_zero_weight_gradients_everywhere():
+    s = DepthExplorer(init_scheme="zeros", activation="tanh").state
+    assert np.all(s.weight_gradient_norms == 0) and np.all(s.activation_rms == 0)
+
+
+def test_histograms_are_scaled_to_their_peaks_and_keep_every_value():
+    s = DepthExplorer(activation="linear", init_scheme="normal", depth=5).state  # exploding: values beyond the axis
+    assert s.activation_histograms.shape == (5, len(s.activation_edges) - 1)
+    assert np.allclose(s.activation_histograms.max(axis=1), 1.0)
+    hs, _, _ = signal_through_depth(5, 100, "linear", "normal", 1.0, seed=0, batch=BATCH)
+    beyond = np.mean(np.abs(hs[-1]) > s.activation_edges[-1])
+    assert beyond > 0.9  # most of layer 5 lies beyond layer 1's axis: piled into the end bins, which hold the peak
+    assert max(s.activation_histograms[-1, 0], s.activation_histograms[-1, -1]) == 1.0
+
+
+def test_figure_has_one_trace_per_view_and_finite_axes():
+    figure = DepthExplorer(depth=50, activation="sigmoid").figure
+    names = [trace.name for trace in figure.data]
+    assert names[:2] == ["activations: histogram of each layer", "gradients: histogram of each layer"]
+    assert figure.layout.yaxis4.range is not None and all(np.isfinite(figure.layout.yaxis4.range))
+    assert all(y is None or y > 0 for trace in figure.data[2:] for y in (trace.y or []))  # log axes: no zeros
+
+
+def test_log_range_spans_at_least_two_decades():
+    low, high = log_range(np.array([2.9, 3.3]))
+    assert high - low >= 2.0 and low < math.log10(2.9) and high > math.log10(3.3)
+    assert log_range(np.array([0.0, np.nan])) is None
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("depth", 0, "depth"), ("depth", 51, "depth"), ("width", 5, "width"), ("activation", "softplus", "activation"),
+    ("init_scheme", "orthogonal", "init_scheme"), ("init_scale", -1.0, "init_scale"),
+])
+def test_bad_settings_are_refused_by_name(setting, value, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        DepthExplorer(**{setting: value})
