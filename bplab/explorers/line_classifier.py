@@ -97,6 +97,7 @@ class LineState:
     history: np.ndarray
     losses: np.ndarray
     accuracies: np.ndarray
+    rate: float  # the learning rate the run used
 
 
 COLOUR_RANGE = (-0.05, 1.05)  # the plot's colour axis
@@ -152,15 +153,27 @@ class LineClassifier(Explorer):
     }
     defaults = {"rate": 0.5, "epochs": 60, "w1": -1.0, "w2": 0.5, "b": 1.0, "output": "sigmoid"}
     continuous_update = False  # each change retrains: update when the slider is let go
+    actions = {"step": "one more epoch", "train_more": "train 20 more epochs"}
+    #: Learning rates this small barely move the line in a lesson's number of epochs; this large, they jump.
+    SLOW_RATE, FAST_RATE = 0.01, 2.0
 
     def __init__(self, points: int = 80, seed: int = 0, **settings: Any) -> None:
         self._X, self._y = data.apples_vs_oranges(whole_number(points, "points", minimum=2), seed=seed)
         self._scaler = Scaler.fit(self._X)
         super().__init__(**settings)
 
+    # ------------------------------------------------------------------ actions (buttons)
+    def step(self) -> None:
+        """Train one more epoch (the button "one more epoch")."""
+        self.request(epochs=min(self.params["epochs"] + 1, int(self.controls["epochs"].high)))
+
+    def train_more(self, epochs: int = 20) -> None:
+        """Train ``epochs`` more (the button "train 20 more epochs")."""
+        self.request(epochs=min(self.params["epochs"] + epochs, int(self.controls["epochs"].high)))
+
     def compute(self, rate: float, epochs: int, w1: float, w2: float, b: float, output: str) -> LineState:
         history, losses, accuracies = train_line(self._scaler(self._X), self._y.astype(float), rate, w1, w2, b, epochs, output)
-        return LineState(self._X, self._y, self._scaler, output, history, losses, accuracies)
+        return LineState(self._X, self._y, self._scaler, output, history, losses, accuracies, rate)
 
     def draw(self, s: LineState) -> go.Figure:
         grid = Grid(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.12,
@@ -215,7 +228,17 @@ class LineClassifier(Explorer):
             stayed = "did not move at all" if moved == 0 else f"moved by only {moved:.2g}"
             return (f"<b>The line {stayed}</b>: the step output is flat, so every slope is 0 "
                     f"and gradient descent has nothing to follow. It sorts {accuracy:.0%} of the fruit right. Switch to sigmoid.")
-        return (f"After {epochs} epochs the line sorts <b>{accuracy:.0%}</b> of the fruit right "
+        text = (f"After {epochs} epochs the line sorts <b>{accuracy:.0%}</b> of the fruit right "
                 f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}). {line_equation(s.history[-1], s.scaler)} "
                 "The shading is how sure it is: orange where it says orange, blue where it says apple, white where "
                 "it cannot tell (P = 0.5).")
+        rate, moved = s.rate, float(np.abs(s.history[-1] - s.history[0]).max())
+        if rate <= self.SLOW_RATE and epochs > 0:
+            text += (f" <b>Too slow:</b> at learning rate {rate:.3g} the weights moved by at most {moved:.2g} in {epochs} "
+                     "epochs. Raise the rate, or train far longer.")
+        elif rate >= self.FAST_RATE and epochs > 0:
+            text += (f" <b>Why a rate of {rate:.3g} does not blow up here:</b> this loss's gradient is (p − y)·x and "
+                     "|p − y| < 1, so no step is larger than η times the size of the inputs, however large the weights "
+                     "get; a squared error on a straight-line output (lesson 03) has a gradient that grows with the "
+                     "weight, and there a large rate overshoots further at every step.")
+        return text

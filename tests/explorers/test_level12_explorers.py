@@ -223,3 +223,32 @@ def test_training_stops_and_records_divergence():
         history, losses, _ = train_line(np.array([[1e300, 1.0]]), np.array([0.0]), 1e10, 1.0, 1.0, 0.0, epochs=5)
     assert len(losses) == 2 and np.isnan(losses[-1])
     assert not np.all(np.isfinite(history[-1]))
+
+
+# ------------------------------------------------------------------ the line classifier's buttons and rates
+
+
+def test_line_classifier_buttons_train_one_and_twenty_more_epochs():
+    from bplab.explorers.line_classifier import LineClassifier
+
+    explorer = LineClassifier(epochs=5)
+    explorer.step()
+    assert explorer.params["epochs"] == 6 and len(explorer.state.losses) == 7
+    explorer.train_more()
+    assert explorer.params["epochs"] == 26
+    explorer = LineClassifier(epochs=195)
+    explorer.train_more()
+    assert explorer.params["epochs"] == 200  # the slider's end, not beyond
+
+
+def test_line_classifier_says_why_a_rate_is_too_slow_or_why_a_large_one_holds():
+    from bplab.explorers.line_classifier import LineClassifier
+
+    slow = LineClassifier(rate=0.001)
+    assert "Too slow" in slow.status and "moved by at most" in slow.status
+    fast = LineClassifier(rate=10.0)
+    assert "does not blow up" in fast.status and "(p − y)·x" in fast.status
+    assert np.all(np.diff(fast.state.losses) <= 1e-12)  # the claim holds: the loss only falls, even at rate 10
+    middle = LineClassifier(rate=0.5)
+    assert "Too slow" not in middle.status and "blow up" not in middle.status
+    assert "Too slow" not in LineClassifier(rate=0.001, epochs=0).status  # nothing trained, nothing to blame
