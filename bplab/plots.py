@@ -6,12 +6,13 @@ Okabe-Ito palette, which stays distinguishable for colour-blind readers.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from bplab.engine import Value
+from bplab.plain_figures import BASE_LAYOUT, Grid, plain_figure  # noqa: F401  (BASE_LAYOUT: public here too)
 
 #: Okabe & Ito (2008): eight colours distinguishable with any common colour-vision deficiency.
 PALETTE = {
@@ -26,12 +27,6 @@ PALETTE = {
 }
 SEQUENCE = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")]
 
-BASE_LAYOUT = dict(
-    template="plotly_white",
-    font=dict(family="DejaVu Sans, Arial, sans-serif", size=13),
-    margin=dict(l=60, r=20, t=50, b=50),
-    colorway=SEQUENCE,
-)
 
 
 def base_layout(**overrides) -> dict:
@@ -91,24 +86,89 @@ def node_title(node: Value) -> str:
     return node.op.label
 
 
-def graph_layout(output: Value) -> dict[int, tuple[float, float]]:
-    """Positions for each node: columns by depth (leaves left, output right), rows by parents' rows."""
+#: Half a node box's width and height in the graph's units (a column is 1 wide, a row 1 tall).
+BOX_HALF_WIDTH, BOX_HALF_HEIGHT = 0.18, 0.4
+EDGE_COLOUR = "grey"  # a neutral: the edges carry no category
+#: Sweeps of the ordering heuristic (left to right, then right to left): enough for the course's graphs.
+ORDERING_SWEEPS = 4
+
+
+def _columns(order: list[Value]) -> dict[int, int]:
+    """Each node's column: a result one right of its latest input; a leaf one left of its first use."""
+    column: dict[int, int] = {}
+    for node in order:
+        column[id(node)] = 0 if node.is_leaf else 1 + max(column[id(p)] for p in node.parents)
+    first_use: dict[int, int] = {}
+    for node in order:
+        for parent in node.parents:
+            first_use[id(parent)] = min(first_use.get(id(parent), column[id(node)]), column[id(node)])
+    for node in order:
+        if node.is_leaf and id(node) in first_use:
+            column[id(node)] = first_use[id(node)] - 1
+    return column
+
+
+def layered_graph(output: Value) -> tuple[dict[int, tuple[float, float]], list[tuple[Value, Value, list[tuple[float, float]]]]]:
+    r"""A layered drawing of the graph that computed ``output`` (Sugiyama's method, simplified).
+
+    Returns ``(positions, edges)``: ``positions[id(node)] = (column, row)`` and, for every edge
+    ``(parent, child, bends)``, the points an edge that skips columns bends through. Such an edge gets
+    a slot of its own in each column it crosses, so that it never runs through another node's box;
+    the slots of each column are ordered by sweeps that place each near its neighbours (fewer crossings).
+    """
     order = output.topological_order()
-    depth: dict[int, int] = {}
+    column = _columns(order)
+    slots: dict[int, list[Any]] = {}  # column -> the nodes and bend points in it, top to bottom
     for node in order:
-        depth[id(node)] = 0 if node.is_leaf else 1 + max(depth[id(p)] for p in node.parents)
-    columns: dict[int, list[Value]] = {}
+        slots.setdefault(column[id(node)], []).append(node)
+    edges: list[tuple[Value, Value, list[tuple[int, int]]]] = []  # bends as (column, index into that column's slots)
+    before: dict[int, list[Any]] = {}  # id(slot) -> the slots it is joined to one column left
+    after: dict[int, list[Any]] = {}
     for node in order:
-        columns.setdefault(depth[id(node)], []).append(node)
-    positions: dict[int, tuple[float, float]] = {}
-    for column in sorted(columns):
-        nodes = columns[column]
-        if column > 0:  # place each node near its parents: fewer crossing edges
-            nodes.sort(key=lambda n: np.mean([positions[id(p)][1] for p in n.parents]))
-        count = len(nodes)
-        for row, node in enumerate(nodes):
-            positions[id(node)] = (float(column), float((count - 1) / 2 - row))
-    return positions
+        for parent in node.parents:
+            previous, bends = parent, []
+            for c in range(column[id(parent)] + 1, column[id(node)]):
+                bend = _Bend(c)
+                slots[c].append(bend)
+                bends.append(bend)
+                before.setdefault(id(bend), []).append(previous)
+                after.setdefault(id(previous), []).append(bend)
+                previous = bend
+            before.setdefault(id(node), []).append(previous)
+            after.setdefault(id(previous), []).append(node)
+            edges.append((parent, node, bends))
+    index = {id(item): k for items in slots.values() for k, item in enumerate(items)}
+
+    def sort_column(c: int, neighbours: dict[int, list[Any]]) -> None:
+        def key(item: Any) -> float:
+            near = neighbours.get(id(item))
+            return float(np.mean([index[id(n)] for n in near])) if near else float(index[id(item)])
+        slots[c].sort(key=key)
+        index.update({id(item): k for k, item in enumerate(slots[c])})
+
+    for _ in range(ORDERING_SWEEPS):
+        for c in sorted(slots)[1:]:
+            sort_column(c, before)
+        for c in sorted(slots, reverse=True)[1:]:
+            sort_column(c, after)
+    place: dict[int, tuple[float, float]] = {}
+    for c, items in slots.items():
+        for row, item in enumerate(items):
+            place[id(item)] = (float(c), float((len(items) - 1) / 2 - row))
+    positions = {id(node): place[id(node)] for node in order}
+    return positions, [(parent, child, [place[id(b)] for b in bends]) for parent, child, bends in edges]
+
+
+class _Bend:
+    """A point an edge bends through in a column it crosses (a slot with no box)."""
+
+    def __init__(self, column: int) -> None:
+        self.column = column
+
+
+def graph_layout(output: Value) -> dict[int, tuple[float, float]]:
+    """Positions for each node, ``id(node) -> (column, row)``: inputs left, the output right (see :func:`layered_graph`)."""
+    return layered_graph(output)[0]
 
 
 def graph_figure(output: Value, title: str = "Computational graph", show_grad: bool = True,
@@ -117,27 +177,30 @@ def graph_figure(output: Value, title: str = "Computational graph", show_grad: b
                  names: dict[int, str] | None = None) -> go.Figure:
     r"""Draw the graph that computed ``output``: one box per node with its operation, value and gradient.
 
-    Arrows run from inputs to outputs (the forward pass); gradients flow back along them.
-    ``highlight`` marks one node (the graph stepper's current node). ``known_values`` and
-    ``known_grads`` (sets of ``id(node)``) show "?" for what is not computed yet; None shows all.
-    ``names`` (``id(node) -> name``) labels results as the text does, ``u = ×``. Plotly only, no Graphviz.
+    Arrows run from inputs to outputs (the forward pass); gradients flow back along them. An edge that
+    skips columns bends around the boxes in between. ``highlight`` marks one node (the graph stepper's
+    current node). ``known_values`` and ``known_grads`` (sets of ``id(node)``) show "?" for what is not
+    computed yet; None shows all. ``names`` (``id(node) -> name``) labels results as the text does,
+    ``u = ×``. Plotly only, no Graphviz.
     """
     order = output.topological_order()
-    positions = graph_layout(output)
-    figure = go.Figure(layout=base_layout(
-        title=title, showlegend=False, height=height or max(300, 95 * _max_rows(positions) + 120),
-        xaxis=dict(visible=False, range=[-0.6, max(x for x, _ in positions.values()) + 0.6]),
-        yaxis=dict(visible=False, range=[min(y for _, y in positions.values()) - 0.7, max(y for _, y in positions.values()) + 0.7]),
-        plot_bgcolor="white",
-    ))
-    for node in order:
-        x1, y1 = positions[id(node)]
-        for parent in node.parents:
-            x0, y0 = positions[id(parent)]
-            figure.add_annotation(
-                x=x1 - 0.18, y=y1, ax=x0 + 0.18, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5, arrowcolor="#888888", text="",
-            )
+    positions, edges = layered_graph(output)
+    all_y = [y for _, y in positions.values()] + [y for _, _, bends in edges for _, y in bends]
+    slots_per_column: dict[float, int] = {}  # boxes and bends: each takes a row's height
+    for x, _ in [*positions.values(), *(point for _, _, bends in edges for point in bends)]:
+        slots_per_column[x] = slots_per_column.get(x, 0) + 1
+    rows = max(slots_per_column.values())
+    arrows, line_x, line_y = [], [], []
+    for parent, child, bends in edges:
+        (x0, y0), (x1, y1) = positions[id(parent)], positions[id(child)]
+        start = (x0 + BOX_HALF_WIDTH, y0)
+        if bends:  # a line from the parent's box through the bends; the arrow's head on the last stretch
+            points = [start, *bends]
+            line_x += [x for x, _ in points] + [None]
+            line_y += [y for _, y in points] + [None]
+            start = bends[-1]
+        arrows.append(dict(x=x1 - BOX_HALF_WIDTH, y=y1, ax=start[0], ay=start[1], xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.5, arrowcolor=EDGE_COLOUR, text=""))
     xs, ys, texts, colours, hovers = [], [], [], [], []
     for node in order:
         x, y = positions[id(node)]
@@ -160,19 +223,19 @@ def graph_figure(output: Value, title: str = "Computational graph", show_grad: b
             colours.append("#FFFFFF")
         formula = node.op.formula if node.op is not None else ("a variable" if node.requires_grad else "a constant")
         hovers.append(f"{node_title(node)}: {formula}")
-    figure.add_trace(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=texts, textposition="middle center",
-        marker=dict(symbol="square", size=[78] * len(xs), color=colours, line=dict(color="#333333", width=1.5)),
-        hovertext=hovers, hoverinfo="text", textfont=dict(size=11),
+    traces = [
+        dict(type="scatter", x=xs, y=ys, mode="markers+text", text=texts, textposition="middle center",
+             marker=dict(symbol="square", size=[78] * len(xs), color=colours, line=dict(color="#333333", width=1.5)),
+             hovertext=hovers, hoverinfo="text", textfont=dict(size=11), name="the graph's nodes"),
+        dict(type="scatter", x=line_x, y=line_y, mode="lines", line=dict(color=EDGE_COLOUR, width=1.5), hoverinfo="skip",
+             name="edges that skip a column"),
+    ]
+    return plain_figure(traces, dict(
+        title=dict(text=title), showlegend=False, height=height or max(300, 95 * rows + 120), plot_bgcolor="white",
+        xaxis=dict(visible=False, range=[-0.6, max(x for x, _ in positions.values()) + 0.6]),
+        yaxis=dict(visible=False, range=[min(all_y) - 0.7, max(all_y) + 0.7]),
+        annotations=arrows,
     ))
-    return figure
-
-
-def _max_rows(positions: dict[int, tuple[float, float]]) -> int:
-    counts: dict[float, int] = {}
-    for x, _ in positions.values():
-        counts[x] = counts.get(x, 0) + 1
-    return max(counts.values())
 
 
 # ---------------------------------------------------------------------------- curves with a tangent

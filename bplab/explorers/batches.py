@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from bplab import data, nn, optim, train
 from bplab.engine import no_grad
 from bplab.explorers.base import Explorer, Slider
-from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, plain_figure
 from bplab.plots import PALETTE
 from bplab.validation import whole_number
 

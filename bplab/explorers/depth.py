@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from bplab import init, nn
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider
-from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, plain_figure
 from bplab.plots import PALETTE
 from bplab.validation import make_rng
 
@@ -199,21 +199,27 @@ class DepthExplorer(Explorer):
         grid.xaxis(1, 2)["title"] = dict(text="gradient value")
         for cell, values in (((2, 1), np.concatenate([s.activation_rms, s.gradient_rms])), ((2, 2), s.weight_gradient_norms)):
             grid.xaxis(*cell).update(title=dict(text="layer"), range=[0.5, depth + 0.5])
-            grid.yaxis(*cell).update(type="log", exponentformat="power", range=log_range(values))
+            grid.yaxis(*cell).update(type="log", exponentformat="power", range=log_range(values),
+                                     title=dict(text="root mean square" if cell == (2, 1) else "‖∂L/∂W‖"))
         return plain_figure(traces, grid.layout, height=720, legend=dict(orientation="h", y=-0.1),
                             margin=dict(l=60, r=20, t=60, b=40))
 
     def describe(self, s: DepthState) -> str:
         p = s.params
-        if p["init_scheme"] == "zeros":
-            return ("Every weight is 0, so every activation is f(0) and every weight gradient is 0: "
-                    "no layer can learn, and training cannot even start.")
         depth = p["depth"]
+        if p["init_scheme"] == "zeros":
+            if p["activation"] != "sigmoid":
+                return ("Every weight is 0, so every activation is f(0) = 0 and every weight gradient is 0: "
+                        "no layer can learn, and training cannot even start.")
+            return ("Every weight is 0, so every unit outputs sigmoid(0) = 0.5. The last layer's weights get a gradient, "
+                    "but it reaches no layer below (it comes down through weights that are 0), and all units of a layer "
+                    "stay alike: the symmetry problem.")
+        if depth == 1:
+            return (f"One layer: its activations have size {s.activation_rms[0]:.3g} (the input's is 1), and the gradient "
+                    f"coming down to it has size {s.gradient_rms[0]:.3g}. Add layers to see sizes change with depth.")
         text = (f"Going up, the activations' size goes from {s.activation_rms[0]:.3g} (layer 1) to "
                 f"{s.activation_rms[-1]:.3g} (layer {depth}); coming down, the gradients' from "
                 f"{s.gradient_rms[-1]:.3g} (layer {depth}) to {s.gradient_rms[0]:.3g} (layer 1).")
-        if depth == 1:
-            return text
         sizes = np.concatenate([s.activation_rms, s.gradient_rms, s.weight_gradient_norms])
         if not np.all(np.isfinite(sizes)):
             return text + " <b>The numbers overflowed: the signal exploded.</b>"
@@ -231,9 +237,10 @@ class DepthExplorer(Explorer):
         elif down > EXPLODING:
             problems.append("the gradient <b>explodes</b> coming down")
         verdict = ("; ".join(problems).capitalize() + "." if problems else
-                   f"Both keep their size within a factor of {1 / VANISHING:.0f} through all {depth} layers.")
+                   f"Both keep their size within a factor of {1 / VANISHING:.0f} through all {depth} layers "
+                   f"(×{up:.3g} going up, ×{down:.3g} coming down).")
         return (text + " " + verdict + f" Layer 1's weight gradient h₀ᵀ·∂L/∂z₁ is {weights:.3g} times layer {depth}'s"
-                " (a product of the two: one can hide the other).")
+                " (the activation below times the gradient above: a small factor can offset a large one).")
 
 
 def log_range(values: np.ndarray, decades: float = 2.0) -> list[float] | None:

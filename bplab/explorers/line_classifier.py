@@ -20,7 +20,7 @@ from bplab import data, ops
 from bplab.divergence import blew_up
 from bplab.engine import Value, apply
 from bplab.explorers.base import Choice, Explorer, Slider
-from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, plain_figure
 from bplab.plots import PALETTE
 from bplab.validation import whole_number
 

@@ -46,7 +46,7 @@ from bplab import optim
 from bplab.divergence import blew_up
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
-from bplab.explorers.plain_figures import plain_figure
+from bplab.plain_figures import plain_figure
 from bplab.plots import BASE_LAYOUT, PALETTE, base_layout
 
 LANDSCAPES = ("ravine", "tilted ravine", "Rosenbrock", "saddle")

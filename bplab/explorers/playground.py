@@ -24,7 +24,7 @@ from bplab import data, init, kernels, nn, optim, train
 from bplab.divergence import blew_up
 from bplab.engine import Value, no_grad
 from bplab.explorers.base import Choice, Explorer, Slider
-from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, plain_figure
 from bplab.validation import make_rng
 from bplab.plots import PALETTE, SEQUENCE, base_layout
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from bplab import kernels
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, Slider
-from bplab.explorers.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, plain_figure
 from bplab.plots import PALETTE
 
 INPUT, TARGET = 1.0, 0.0

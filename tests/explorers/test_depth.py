@@ -118,7 +118,8 @@ def test_scheme_variances_are_the_schemes_own():
 def test_the_status_names_what_happened():
     assert "cannot even start" in DepthExplorer(init_scheme="zeros").status
     assert "vanishes" in DepthExplorer(activation="sigmoid").status
-    assert "Both keep their size" in DepthExplorer(activation="relu", init_scheme="kaiming_normal").status
+    balanced = DepthExplorer(activation="relu", init_scheme="kaiming_normal").status
+    assert "Both keep their size" in balanced and "going up" in balanced and "×" in balanced
     exploding = DepthExplorer(activation="linear", init_scheme="normal", depth=50, width=200, init_scale=10.0)
     assert "explodes" in exploding.status or "overflowed" in exploding.status
 
@@ -126,6 +127,18 @@ def test_the_status_names_what_happened():
 def test_zero_weights_give_zero_weight_gradients_everywhere():
     s = DepthExplorer(init_scheme="zeros", activation="tanh").state
     assert np.all(s.weight_gradient_norms == 0) and np.all(s.activation_rms == 0)
+
+
+def test_zero_weights_with_sigmoid_leave_only_the_last_layer_a_gradient():
+    explorer = DepthExplorer(init_scheme="zeros", activation="sigmoid")
+    norms = explorer.state.weight_gradient_norms
+    assert norms[-1] > 0 and np.all(norms[:-1] == 0)
+    assert "0.5" in explorer.status and "reaches no layer below" in explorer.status
+
+
+def test_one_layer_is_described_as_one_layer():
+    status = DepthExplorer(depth=1).status
+    assert status.startswith("One layer") and "(layer 1) to" not in status
 
 
 def test_histograms_are_scaled_to_their_peaks_and_keep_every_value():

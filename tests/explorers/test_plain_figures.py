@@ -1,4 +1,4 @@
-"""Figures built from plain dicts (bplab/explorers/plain_figures.py) are the figures plotly's checks accept.
+"""Figures built from plain dicts (bplab/plain_figures.py) are the figures plotly's checks accept.
 
 Explorers skip plotly's per-property checks on every slider move; here every explorer's figure
 goes through them, at its defaults and at every option of every menu and toggle, so a misspelt
@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
 
 from bplab.explorers.base import Choice, Toggle
-from bplab.explorers.plain_figures import Grid, merge, plain_figure
+from bplab.plain_figures import Grid, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
@@ -103,3 +103,9 @@ def test_plain_figure_refuses_a_trace_without_a_type() -> None:
 
 def test_merge_is_nested() -> None:
     assert merge({"a": {"b": 1, "c": 2}, "d": 3}, {"a": {"c": 4}, "e": 5}) == {"a": {"b": 1, "c": 4}, "d": 3, "e": 5}
+
+
+def test_the_base_layouts_colours_are_the_palettes_sequence():
+    from bplab.plots import BASE_LAYOUT, SEQUENCE
+
+    assert BASE_LAYOUT["colorway"] == SEQUENCE

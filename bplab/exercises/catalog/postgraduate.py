@@ -85,13 +85,13 @@ EXERCISES = [
             "Var W = 2/(300 + 100) = 0.005. The question asks for the standard deviation.",
         ),
         solution="Forward, Var W = 1/fan_in keeps the activations' variance; backward, Var W = 1/fan_out keeps the "
-                 "gradients'. Xavier takes the harmonic compromise Var W = 2/(fan_in + fan_out) = 2/400 = 0.005, so the "
+                 "gradients'. Xavier takes the compromise Var W = 2/(fan_in + fan_out) = 2/400 = 0.005 (the harmonic mean of 1/fan_in and 1/fan_out), so the "
                  "standard deviation is √0.005.\n"
                  "Answer: 0.0707 (to 3 significant figures)",
     ),
     Exercise(
         id="10.he_uniform_bound",
-        title="The bound a of He's uniform initialization U(−a, a) for a ReLU layer with 50 inputs",
+        title="The bound a of He's uniform initialization U(−a, a), variance 2/fan_in, for a ReLU layer with 50 inputs",
         kind="number", expected=math.sqrt(3 * 2 / 50), precision=SignificantFigures(3),
         hints=(
             "He's condition for ReLU is Var W = 2/fan_in: a ReLU zeroes half of its inputs, which halves the mean square.",

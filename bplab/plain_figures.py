@@ -25,7 +25,13 @@ from typing import Any, Sequence
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from bplab.plots import BASE_LAYOUT
+#: The course's common layout (bplab.plots re-exports it): every figure starts from it.
+BASE_LAYOUT = dict(
+    template="plotly_white",
+    font=dict(family="DejaVu Sans, Arial, sans-serif", size=13),
+    margin=dict(l=60, r=20, t=50, b=50),
+    colorway=["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"],  # plots.SEQUENCE
+)
 
 _TITLE_MARK = "\x00title {}"  # a stand-in subplot title, replaced by the real one in each copy
 
