@@ -161,8 +161,8 @@ class DepthExplorer(Explorer):
         depth = s.params["depth"]
         layers = np.arange(1, depth + 1)
         grid = Grid(rows=2, cols=2, vertical_spacing=0.16, horizontal_spacing=0.12, titles=(
-            "Activations h of each layer (histograms)", "Back-propagated gradients ∂L/∂h (histograms)",
-            "Size by layer: root mean square", "Weight gradients ‖∂L/∂W‖ by layer"))
+            "Activations h: a histogram per layer", "Gradients ∂L/∂h: a histogram per layer",
+            "Their size by layer", "Weight gradients ‖∂L/∂W‖ by layer"))
         traces = []
         for cell, edges, rows, name in (((1, 1), s.activation_edges, s.activation_histograms, "activations"),
                                         ((1, 2), s.gradient_edges, s.gradient_histograms, "gradients")):
@@ -193,8 +193,8 @@ class DepthExplorer(Explorer):
         traces.append(dict(type="scatter", x=layers, y=_positive(s.weight_gradient_norms), mode="lines+markers",
                            name="‖∂L/∂W‖ of each layer", line=dict(color=PALETTE["green"], width=2.5),
                            marker=dict(size=5), **norms))
-        for cell in ((1, 1), (1, 2)):
-            grid.yaxis(*cell).update(title=dict(text="layer (1 = nearest the input)"), dtick=max(1, depth // 10))
+        grid.yaxis(1, 1).update(title=dict(text="layer (1 = nearest the input)"), dtick=max(1, depth // 10))
+        grid.yaxis(1, 2).update(title=dict(text="layer"), dtick=max(1, depth // 10))
         grid.xaxis(1, 1)["title"] = dict(text="activation value")
         grid.xaxis(1, 2)["title"] = dict(text="gradient value")
         for cell, values in (((2, 1), np.concatenate([s.activation_rms, s.gradient_rms])), ((2, 2), s.weight_gradient_norms)):
