@@ -674,6 +674,41 @@ logsumexp = register(Primitive(
     shape_rule="axis must name an existing axis of the input",
 ))
 
+def _standardize_forward(x, axis=-1, eps=1e-5):
+    centred = x - np.mean(x, axis=axis, keepdims=True)
+    return centred / np.sqrt(np.mean(centred * centred, axis=axis, keepdims=True) + eps)
+
+
+def _standardize_local(g, out, x, axis=-1, eps=1e-5):
+    r"""$\frac{1}{s}\big(g - \bar g - \hat x\,\overline{g \hat x}\big)$: the Jacobian is symmetric, so this rule
+    serves the backward pass (``g`` an output gradient) and forward mode (``g`` an input tangent) alike.
+    Written with methods NumPy arrays and Values share, so that it records for higher derivatives."""
+    centred = x - x.mean(axis=axis, keepdims=True)
+    s = ((centred * centred).mean(axis=axis, keepdims=True) + eps) ** 0.5
+    return (g - g.mean(axis=axis, keepdims=True) - out * (g * out).mean(axis=axis, keepdims=True)) / s
+
+
+def _standardize_sympy(x, axis=-1, eps=1e-5):
+    sympy = import_sympy()
+    n = sympy.Integer(_count(x.shape, axis))
+    centred = x - np.sum(x, axis=axis, keepdims=True) / n
+    variance = np.sum(centred * centred, axis=axis, keepdims=True) / n
+    return as_objects(centred / np.frompyfunc(sympy.sqrt, 1, 1)(variance + sympy.Float(eps)))
+
+
+standardize = register(Primitive(
+    name="standardize",
+    forward=_standardize_forward,
+    vjps=(_standardize_local,),
+    jvps=(_standardize_local,),
+    to_sympy=_standardize_sympy,
+    formula=r"\hat x_i = \frac{x_i - \mu}{s},\ s = \sqrt{\sigma^2 + \varepsilon}\ (\mu, \sigma^2 \text{ over the axis}),"
+    r"\quad \bar x_j = \frac{1}{s}\Big(\bar{\hat x}_j - \frac1n\sum_i \bar{\hat x}_i"
+    r" - \hat x_j\,\frac1n\sum_i \bar{\hat x}_i\,\hat x_i\Big)",
+    shape_rule="axis must name an existing axis of the input",
+    symbol="standardize",
+))
+
 # --------------------------------------------------------------------------- linear algebra and shape
 
 

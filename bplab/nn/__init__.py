@@ -45,9 +45,11 @@ from bplab.nn.losses import (
     mse_loss,
 )
 from bplab.nn.module import Lambda, Module, Sequential, Tensor, functional_call, number_parameters
+from bplab.nn.normalization import BatchNorm1d, LayerNorm, batch_norm, layer_norm
 from bplab.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
+    "BatchNorm1d", "LayerNorm", "batch_norm", "layer_norm",
     # the module system
     "Module", "Sequential", "Lambda", "functional_call", "number_parameters", "Tensor", "Value",
     # layers

@@ -24,8 +24,24 @@ class Module:
     ``"<attribute>.<index>"``), in the order the attributes were set.
     """
 
+    #: Training mode (the default) or evaluation mode: layers such as BatchNorm1d behave differently in each.
+    training: bool = True
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode for this module and every sub-module (``mode=False``: evaluation mode); returns it."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode: expected True or False, got {mode!r}")
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (``train(False)``): batch normalization uses its running statistics; returns the module."""
+        return self.train(False)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, x)")

@@ -304,6 +304,8 @@ REGISTERED_CASES = {
     "scatter_add": (lambda x: apply(ops.scatter_add, x * x, shape=(2, 3), index=(np.array([0, 1, 0]), np.array([2, 2, 2])))
                     * np.arange(1.0, 7.0).reshape(2, 3), {"x": np.array([0.3, -1.2, 2.0])}),
     "identity": (lambda x: apply(ops.identity, x) * x, {"x": np.array([0.3, -1.2])}),
+    "standardize": (lambda x: apply(ops.standardize, x, axis=0, eps=1e-3) * np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 2.5]]),
+                    {"x": np.array([[0.3, -1.2], [2.0, 0.5], [-0.7, 1.1]])}),
 }
 
 
