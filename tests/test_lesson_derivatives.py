@@ -308,3 +308,28 @@ def test_backprop_is_r_transposed_times_the_product_of_layer_jacobians():
         h_value = (h_value @ W).tanh()
     (h_value * r).sum().backward()
     np.testing.assert_allclose(x_value.grad, r @ product, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ 11: normalization and residuals
+
+
+def test_the_residual_plus_one_three_ways():
+    x, w = 0.5, 3.0
+    three_ways("x + tanh(w*x)", {"x": x, "w": w}, {"x": 1 + w * (1 - np.tanh(w * x) ** 2), "w": x * (1 - np.tanh(w * x) ** 2)})
+    three_ways("x + tanh(w*x)", {"x": x, "w": w}, {"x": 1.5421199, "w": 0.090353319})  # the printed numbers
+
+
+def test_batch_norms_printed_gradient_is_the_fused_formula():
+    """Notebook 11's batch of three, weights (1, 2, 4): backprop through the primitive, the fused formula in closed
+    form, and the printed numbers."""
+    from bplab import nn
+
+    z, w = np.array([[3.0], [7.0], [2.0]]), np.array([[1.0], [2.0], [4.0]])
+    s = np.sqrt(z.var() + 1e-5)
+    z_hat = (z - z.mean()) / s
+    fused = (w - w.mean() - z_hat * (w * z_hat).mean()) / s
+    result = compare(lambda z: (nn.batch_norm(z, None, None, training=True) * w).sum(), at={"z": z})
+    assert result.ok
+    for route in (result["z"].symbolic, result["z"].backprop, result["z"].numeric):
+        np.testing.assert_allclose(np.asarray(route, dtype=float), fused, rtol=1e-6)
+    np.testing.assert_allclose(fused.ravel(), [-0.716407, 0.143281, 0.573127], atol=1e-6)

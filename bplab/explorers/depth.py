@@ -13,7 +13,12 @@ mean square of the gradient by the same factor going down ($n$ the width; a ReLU
 So the root mean square after $l$ layers is $(n \operatorname{Var} W\, c)^{l/2}$ times the
 input's, with $c = 1$ (linear; tanh near 0) or $c = \tfrac12$ (ReLU): the dashed lines.
 
-``DepthExplorer(depth=10, width=100, activation="tanh", init_scheme="pytorch_default", init_scale=1.0, seed=0)``
+Each layer can also be a **residual** block, $h_l = h_{l-1} + f(h_{l-1} W_l)$, whose Jacobian
+$I + J_l$ passes the gradient from above down unchanged besides the branch's share (the "+1"),
+and/or **batch-normalize** its pre-activations, $f(\operatorname{BN}(h_{l-1} W_l))$, which resets
+their size to 1 in every layer whatever the weights' scale (lesson 11).
+
+``DepthExplorer(depth=10, width=100, activation="tanh", init_scheme="pytorch_default", init_scale=1.0, seed=0, layer="plain")``
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from bplab.plots import PALETTE
 from bplab.validation import make_rng
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+LAYERS = ("plain", "residual", "batch norm", "batch norm + residual")
 INITS = ("pytorch_default", "xavier_uniform", "xavier_normal", "kaiming_normal", "normal", "zeros")
 #: Var W of each scheme for a square layer of width n, as a function of n (before the scale slider).
 SCHEME_VARIANCE = {
@@ -92,23 +98,31 @@ def predicted_gain(width: int, scheme: str, scale: float, activation: str) -> fl
 
 
 def signal_through_depth(depth: int, width: int, activation: str, init_scheme: str, init_scale: float,
-                         seed: int, batch: int = BATCH) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Forward a batch through ``depth`` layers, backward from a random direction at the top.
+                         seed: int, batch: int = BATCH, layer: str = "plain",
+                         ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Forward a batch through ``depth`` layers of the kind ``layer`` (see :data:`LAYERS`), backward from a
+    random direction at the top.
 
-    Returns each layer's activations ``h_l``, back-propagated gradients ``dL/dh_l`` and weight gradients ``dL/dW_l``.
+    Returns each layer's outputs ``h_l``, back-propagated gradients ``dL/dh_l`` and weight gradients ``dL/dW_l``.
     """
+    if layer not in LAYERS:
+        raise ValueError(f"layer: expected one of {', '.join(map(repr, LAYERS))}, got {layer!r}")
     rng = make_rng(seed=seed)
     layers = [nn.Linear(width, width, bias=False, init=init.scaled(init_scheme, init_scale), rng=rng) for _ in range(depth)]
     x = rng.standard_normal((batch, width))
     r = rng.standard_normal((batch, width))  # the top's gradient: dL/dh_depth = r
     h, outputs = Value(x, requires_grad=False), []
     with np.errstate(over="ignore", invalid="ignore"):
-        for layer in layers:
-            h = _activate(layer(h), activation)
+        for linear in layers:
+            z = linear(h)
+            if "batch norm" in layer:  # the batch's own statistics, no learned scale or shift
+                z = nn.batch_norm(z, None, None, training=True)
+            branch = _activate(z, activation)
+            h = h + branch if "residual" in layer else branch
             outputs.append(h)
         (h * r).sum().backward()
     return ([o.data for o in outputs], [o.grad if o.grad is not None else np.zeros_like(o.data) for o in outputs],
-            [layer.weight.grad for layer in layers])
+            [linear.weight.grad for linear in layers])
 
 
 def root_mean_square(values: np.ndarray) -> float:
@@ -128,16 +142,17 @@ class DepthExplorer(Explorer):
         "init_scheme": Choice("initialization", INITS),
         "init_scale": Slider("initialization scale (logarithmic)", 0.1, 10.0, log=True, step=0.05),
         "seed": Slider("seed", 0, 20, integer=True),
+        "layer": Choice("each layer", LAYERS),
     }
     continuous_update = False  # 50 layers of 200 units take ~0.15 s: one update per release (arrow keys step)
     defaults = {"depth": 10, "width": 100, "activation": "tanh", "init_scheme": "pytorch_default", "init_scale": 1.0,
-                "seed": 0}
+                "seed": 0, "layer": "plain"}
 
     def compute(self, depth: int, width: int, activation: str, init_scheme: str, init_scale: float,
-                seed: int) -> DepthState:
+                seed: int, layer: str = "plain") -> DepthState:
         activations, gradients, weight_gradients = signal_through_depth(depth, width, activation, init_scheme,
-                                                                        init_scale, seed)
-        if activation in ("tanh", "sigmoid"):
+                                                                        init_scale, seed, layer=layer)
+        if activation in ("tanh", "sigmoid") and "residual" not in layer:  # bounded outputs
             low = -1.0 if activation == "tanh" else 0.0
             activation_edges = np.linspace(low, 1.0, BINS + 1)
         else:  # unbounded: the first layer's spread sets the axis; larger values pile up in the end bins
@@ -146,7 +161,7 @@ class DepthExplorer(Explorer):
         gradient_edges = np.linspace(-3.0, 3.0, BINS + 1)  # the top's gradient is r ~ N(0, 1)
         return DepthState(
             params=dict(depth=depth, width=width, activation=activation, init_scheme=init_scheme,
-                        init_scale=init_scale, seed=seed),
+                        init_scale=init_scale, seed=seed, layer=layer),
             activation_rms=np.array([root_mean_square(a) for a in activations]),
             gradient_rms=np.array([root_mean_square(g) for g in gradients]),
             weight_gradient_norms=np.array([root_mean_square(g) * math.sqrt(g.size) for g in weight_gradients]),
@@ -154,7 +169,7 @@ class DepthExplorer(Explorer):
             activation_histograms=_histograms(activations, activation_edges),
             gradient_edges=gradient_edges,
             gradient_histograms=_histograms(gradients, gradient_edges),
-            predicted_gain=predicted_gain(width, init_scheme, init_scale, activation),
+            predicted_gain=predicted_gain(width, init_scheme, init_scale, activation) if layer == "plain" else None,
         )
 
     def draw(self, s: DepthState) -> go.Figure:
@@ -207,7 +222,7 @@ class DepthExplorer(Explorer):
     def describe(self, s: DepthState) -> str:
         p = s.params
         depth = p["depth"]
-        if p["init_scheme"] == "zeros":
+        if p["init_scheme"] == "zeros" and p["layer"] == "plain":
             if p["activation"] != "sigmoid":
                 return ("Every weight is 0, so every activation is f(0) = 0 and every weight gradient is 0: "
                         "no layer can learn, and training cannot even start.")
@@ -239,8 +254,14 @@ class DepthExplorer(Explorer):
         verdict = ("; ".join(problems).capitalize() + "." if problems else
                    f"Both keep their size within a factor of {1 / VANISHING:.0f} through all {depth} layers "
                    f"(×{up:.3g} going up, ×{down:.3g} coming down).")
-        return (text + " " + verdict + f" Layer 1's weight gradient h₀ᵀ·∂L/∂z₁ is {weights:.3g} times layer {depth}'s"
-                " (the activation below times the gradient above: a small factor can offset a large one).")
+        text += " " + verdict + (f" Layer 1's weight gradient h₀ᵀ·∂L/∂z₁ is {weights:.3g} times layer {depth}'s"
+                                 " (the activation below times the gradient above: a small factor can offset a large one).")
+        if "residual" in p["layer"] and down >= 1:
+            text += (" Residual layers: each passes the gradient from above straight down (the +1 in I + Jₗ) and adds"
+                     " its branch's share, so it cannot fade on the way.")
+        if "batch norm" in p["layer"]:
+            text += " Batch norm: every layer's pre-activations start with size 1, whatever the weights' scale."
+        return text
 
 
 def log_range(values: np.ndarray, decades: float = 2.0) -> list[float] | None:

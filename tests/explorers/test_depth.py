@@ -172,3 +172,55 @@ def test_log_range_spans_at_least_two_decades():
 def test_bad_settings_are_refused_by_name(setting, value, message):
     with pytest.raises((ValueError, TypeError), match=message):
         DepthExplorer(**{setting: value})
+
+
+# ------------------------------------------------------------------ lesson 11: residual and batch-normalized layers
+
+
+def numpy_forward(weights, x, layer, activation="tanh"):
+    f = FUNCTIONS[activation]
+    h = x
+    for W in weights:
+        z = h @ W
+        if "batch norm" in layer:
+            z = (z - z.mean(axis=0)) / np.sqrt(z.var(axis=0) + 1e-5)
+        h = h + f(z) if "residual" in layer else f(z)
+    return h
+
+
+@pytest.mark.parametrize("layer", ["residual", "batch norm", "batch norm + residual"])
+def test_residual_and_normalized_layers_backward_pass_equals_central_differences(layer):
+    depth, width, batch = 3, 4, 5
+    _, _, dws = signal_through_depth(depth, width, "tanh", "xavier_normal", 1.0, seed=2, batch=batch, layer=layer)
+    weights, x, r = same_draws(depth, width, "xavier_normal", 1.0, 2, batch)
+    numeric = central_difference(lambda arrays: float(np.sum(numpy_forward(arrays, x, layer) * r)), weights)
+    assert relative_error(np.concatenate([g.ravel() for g in numeric]), np.concatenate([g.ravel() for g in dws])) < 1e-6
+
+
+def test_a_residual_stack_passes_the_gradient_down_where_a_plain_one_loses_it():
+    plain = DepthExplorer(depth=30, init_scale=0.3).state
+    residual = DepthExplorer(depth=30, init_scale=0.3, layer="residual").state
+    assert plain.gradient_rms[0] < 1e-10  # the plain stack: gone
+    assert residual.gradient_rms[0] >= residual.gradient_rms[-1] * 0.99  # never below what came from the top
+    assert "straight down" in DepthExplorer(depth=30, init_scale=0.3, layer="residual").status
+
+
+def test_batch_norm_makes_the_signal_independent_of_the_weights_scale():
+    small = DepthExplorer(depth=20, init_scale=0.2, layer="batch norm").state
+    large = DepthExplorer(depth=20, init_scale=5.0, layer="batch norm").state
+    np.testing.assert_allclose(small.activation_rms, large.activation_rms, rtol=1e-3)
+    assert 0.5 < small.activation_rms[-1] < 0.8  # tanh of a standardized pre-activation: about 0.63
+    assert DepthExplorer(depth=20, init_scale=0.2).state.activation_rms[-1] < 1e-10  # without it: nothing left
+
+
+def test_zero_weights_in_residual_branches_still_learn():
+    """The identity path carries signal and gradient, so zero-initialized branches get gradients (tanh'(0) = 1)."""
+    s = DepthExplorer(init_scheme="zeros", layer="residual").state
+    assert np.all(s.weight_gradient_norms > 0) and "cannot even start" not in DepthExplorer(init_scheme="zeros", layer="residual").status
+
+
+def test_an_unknown_layer_kind_is_refused_by_name():
+    with pytest.raises(ValueError, match="layer"):
+        signal_through_depth(2, 4, "tanh", "xavier_normal", 1.0, seed=0, layer="dense")
+    with pytest.raises(ValueError, match="layer"):
+        DepthExplorer(layer="dense")

@@ -1,4 +1,4 @@
-"""Level 4 (Postgraduate): the exercises of notebooks 09 and 10 (the notebooks after them add theirs here)."""
+"""Level 4 (Postgraduate): the exercises of notebooks 09 to 11 (the notebooks after them add theirs here)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from bplab.exercises.answers import SignificantFigures
 from bplab.exercises.registry import Exercise
 
-NOTEBOOKS = {"09": "Optimizers", "10": "Initialization and depth"}
+NOTEBOOKS = {"09": "Optimizers", "10": "Initialization and depth", "11": "Normalization and residuals"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -113,5 +113,48 @@ EXERCISES = [
                  "grows by √1.44 = 1.2. After 20 layers: 1.2²⁰ ≈ 38.3. A weight only 20% too large per layer makes the "
                  "signal 38 times larger: depth turns small factors into exponentials.\n"
                  "Answer: 38.3 (to 3 significant figures)",
+    ),
+    # ------------------------------------------------------------------ 11: normalization and residuals
+    Exercise(
+        id="11.two_examples",
+        title="Batch norm's output for the larger of two examples (values 3 and 7, γ = 2, β = 1, ε ignored)",
+        kind="number", expected=3.0, precision=SignificantFigures(3),
+        hints=(
+            "Standardize first: the batch's mean is 5 and its (biased) variance is ((3 − 5)² + (7 − 5)²)/2.",
+            "The variance is 4, so σ = 2 and x̂ = (7 − 5)/2 = 1. Then scale and shift: γ·x̂ + β.",
+        ),
+        solution="μ = (3 + 7)/2 = 5 and σ² = (4 + 4)/2 = 4, so x̂ = (7 − 5)/√4 = 1 (with two examples, every feature "
+                 "standardizes to −1 and +1, whatever the values). Then y = γ·x̂ + β = 2·1 + 1 = 3.\n"
+                 "Answer: 3.00 (to 3 significant figures)",
+    ),
+    Exercise(
+        id="11.batch_independence",
+        title='Is it true? "In training mode, batch norm\'s output for an example does not depend on the other examples"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "In training mode, which mean and variance does batch norm subtract and divide by?",
+            "The batch's own: change one other example and the mean and variance change, and with them every output. "
+            "The notebook's experiment showed the same example getting different outputs in two batches.",
+        ),
+        solution="False.\n"
+                 "In training mode batch norm standardizes with the batch's mean and variance, so every example's output "
+                 "depends on the rest of its batch (which is also why its backward pass couples the examples: the "
+                 "gradients of one feature's inputs sum to 0). In evaluation mode (model.eval()) it uses the running "
+                 "averages instead, and each example's output depends on that example alone.\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="11.clip_factor",
+        title="The factor gradient clipping multiplies every gradient by, for a total norm of 50 and max_norm 5",
+        kind="number", expected=0.1, precision=SignificantFigures(3),
+        hints=(
+            "If the total norm is above max_norm, every gradient is scaled by one common factor.",
+            "clip_grad_norm_ computes the norm of all the gradients together. The factor makes the new norm equal to "
+            "max_norm: factor × 50 = 5.",
+        ),
+        solution="The total norm 50 is above max_norm = 5, so every gradient is multiplied by 5/50 = 0.1 (PyTorch adds "
+                 "10⁻⁶ to the denominator, which changes nothing at 3 figures). The direction of the step is kept; only "
+                 "its length is capped.\n"
+                 "Answer: 0.100 (to 3 significant figures)",
     ),
 ]
