@@ -65,6 +65,10 @@ def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 
     return Feedback(NOT_YET, _with_hint(_number_miss(reading, expected, precision, whole), hint))
 
 
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+
+
 def _number_miss(reading: Reading, expected: float, precision: Precision | None, whole: bool) -> str:
     """What is wrong with a number that missed: the sign, too few figures, the rounding, or the size."""
     value, shown = reading.value, reading.shown
@@ -75,12 +79,12 @@ def _number_miss(reading: Reading, expected: float, precision: Precision | None,
     gap = abs(value - expected)
     if isinstance(precision, SignificantFigures) and reading.significant_figures is not None:
         given = reading.significant_figures
-        if given < precision.figures and gap <= SignificantFigures(given).tolerance(expected):
+        if given < precision.figures and _same(float(f"{expected:.{given}g}"), value):  # the answer, cut short
             return (f"Not yet: {shown} has {given} significant figure{'s' if given > 1 else ''}; the question asks "
                     f"for {precision.figures}. Give more figures.")
     if isinstance(precision, DecimalPlaces) and reading.decimal_places is not None:
         given = reading.decimal_places
-        if given < precision.places and gap <= DecimalPlaces(given).tolerance(expected):
+        if given < precision.places and _same(round(expected, given), value):
             return (f"Not yet: {shown} has {given} decimal place{'s' if given != 1 else ''}; the question asks "
                     f"for {precision.places}. Give more decimals.")
     if isinstance(precision, (SignificantFigures, DecimalPlaces)) and gap <= 1.5 * precision.unit(expected):

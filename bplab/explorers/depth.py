@@ -77,14 +77,18 @@ def _activate(h: Value, activation: str) -> Value:
 
 
 def _histograms(values: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
-    """One row per layer: counts in ``edges`` (values beyond them counted in the end bins), scaled to the row's peak."""
-    rows = []
-    for v in values:
-        with np.errstate(invalid="ignore"):
-            counts, _ = np.histogram(np.clip(v[np.isfinite(v)], edges[0], edges[-1]), bins=edges)
-        peak = counts.max() if counts.size and counts.max() > 0 else 1
-        rows.append(counts / peak)
-    return np.array(rows)
+    """One row per layer: counts in the equal-width bins ``edges`` (values beyond them counted in the end bins,
+    non-finite ones left out), scaled to the row's peak. All layers at once: one bincount, no sorting."""
+    bins = len(edges) - 1
+    stacked = np.stack([np.ravel(v) for v in values])
+    finite = np.isfinite(stacked)
+    with np.errstate(invalid="ignore", over="ignore"):
+        index = np.clip(np.floor((np.where(finite, stacked, 0.0) - edges[0]) / (edges[1] - edges[0])), 0, bins - 1)
+    layer = np.repeat(np.arange(len(values)), stacked.shape[1]).reshape(stacked.shape)
+    counts = np.bincount((layer * bins + index.astype(np.int64))[finite], minlength=len(values) * bins)
+    counts = counts.reshape(len(values), bins).astype(float)
+    peaks = counts.max(axis=1, keepdims=True)
+    return counts / np.where(peaks > 0, peaks, 1.0)
 
 
 def predicted_gain(width: int, scheme: str, scale: float, activation: str) -> float | None:
@@ -131,8 +135,8 @@ def root_mean_square(values: np.ndarray) -> float:
 
 
 class DepthExplorer(Explorer):
-    """``DepthExplorer(depth=10, width=100, activation="tanh", init_scheme="pytorch_default", init_scale=1.0, seed=0)``:
-    per-layer histograms of activations and gradients in a deep network, and their sizes layer by layer."""
+    """``DepthExplorer(depth=10, width=100, activation="tanh", init_scheme="pytorch_default", init_scale=1.0, seed=0,
+    layer="plain")``: per-layer histograms of activations and gradients in a deep network, and their sizes layer by layer."""
 
     title = "A deep network before training: the signal going up, the gradient coming down"
     controls = {
@@ -155,8 +159,9 @@ class DepthExplorer(Explorer):
         if activation in ("tanh", "sigmoid") and "residual" not in layer:  # bounded outputs
             low = -1.0 if activation == "tanh" else 0.0
             activation_edges = np.linspace(low, 1.0, BINS + 1)
-        else:  # unbounded: the first layer's spread sets the axis; larger values pile up in the end bins
-            reach = 3 * max(root_mean_square(activations[0]), 1e-12)
+        else:  # unbounded: the first layer's spread sets the axis (a residual stream's grows: its top layer's)
+            spread = root_mean_square(activations[-1] if "residual" in layer else activations[0])
+            reach = 3 * (spread if np.isfinite(spread) and spread > 1e-12 else 1.0)
             activation_edges = np.linspace(0.0 if activation == "relu" else -reach, reach, BINS + 1)
         gradient_edges = np.linspace(-3.0, 3.0, BINS + 1)  # the top's gradient is r ~ N(0, 1)
         return DepthState(
@@ -229,6 +234,15 @@ class DepthExplorer(Explorer):
             return ("Every weight is 0, so every unit outputs sigmoid(0) = 0.5. The last layer's weights get a gradient, "
                     "but it reaches no layer below (it comes down through weights that are 0), and all units of a layer "
                     "stay alike: the symmetry problem.")
+        if p["init_scheme"] == "zeros" and p["layer"] == "batch norm":
+            return ("Every weight is 0, so every pre-activation is the same in every example: batch norm has no spread to "
+                    "standardize and outputs 0. No gradient crosses a weight matrix of zeros, and at the top the gradient "
+                    "batch norm passes back sums to zero over examples that all look the same: no weight gets a gradient.")
+        if p["init_scheme"] == "zeros" and p["layer"] == "batch norm + residual":
+            return ("Every weight is 0, so every branch's pre-activation is 0 in every example and batch norm outputs 0: "
+                    "only the residual path carries the signal. The gradient coming down it reaches each branch's weights "
+                    "multiplied by 1/√ε (batch norm's floor on the spread), so they are huge. Deep residual networks "
+                    "zero the scale γ after batch norm instead, not the weights before it.")
         if depth == 1:
             return (f"One layer: its activations have size {s.activation_rms[0]:.3g} (the input's is 1), and the gradient "
                     f"coming down to it has size {s.gradient_rms[0]:.3g}. Add layers to see sizes change with depth.")
@@ -258,9 +272,10 @@ class DepthExplorer(Explorer):
                                  " (the activation below times the gradient above: a small factor can offset a large one).")
         if "residual" in p["layer"] and down >= 1:
             text += (" Residual layers: each passes the gradient from above straight down (the +1 in I + Jₗ) and adds"
-                     " its branch's share, so it cannot fade on the way.")
+                     " its branch's share, so it does not fade here.")
         if "batch norm" in p["layer"]:
-            text += " Batch norm: every layer's pre-activations start with size 1, whatever the weights' scale."
+            text += (" Batch norm: every layer's pre-activations are standardized to size 1, whatever the weights' scale"
+                     " (the weight gradients shrink as the weights grow: the loss cannot see their scale).")
         return text
 
 

@@ -254,3 +254,15 @@ def test_a_checker_failure_never_reaches_the_learner(monkeypatch):
     monkeypatch.setattr(type(exercise), "judge", lambda self, answer: broken(answer))
     feedback = check("02.power_rule", "3*x**2 + 2")
     assert feedback.verdict == UNREADABLE and "RuntimeError" in feedback.message
+
+
+def test_a_wrong_answer_with_few_figures_is_not_told_to_add_figures():
+    """0.05 for 0.1 (3 figures asked) is wrong, not short: only the expected value rounded to the learner's
+    figures (0.1) earns "give more figures"."""
+    from bplab.exercises.answers import SignificantFigures
+    from bplab.exercises.checkers import check_number
+
+    for wrong in (0.05, 0.09, 0.099, 0.2):
+        message = check_number(wrong, expected=0.1, precision=SignificantFigures(3)).message
+        assert "Give more figures" not in message, (wrong, message)
+    assert "Give more figures" in check_number(0.12, expected=0.1234, precision=SignificantFigures(3)).message

@@ -224,3 +224,15 @@ def test_an_unknown_layer_kind_is_refused_by_name():
         signal_through_depth(2, 4, "tanh", "xavier_normal", 1.0, seed=0, layer="dense")
     with pytest.raises(ValueError, match="layer"):
         DepthExplorer(layer="dense")
+
+
+def test_zero_weights_before_batch_norm_are_described_without_nan():
+    plain = DepthExplorer(init_scheme="zeros", layer="batch norm")
+    assert np.all(plain.state.weight_gradient_norms == 0) and "nan" not in plain.status and "no weight gets" in plain.status
+    residual = DepthExplorer(init_scheme="zeros", layer="batch norm + residual")
+    assert np.all(residual.state.weight_gradient_norms > 100) and "1/√ε" in residual.status
+
+
+def test_a_residual_streams_histogram_axis_fits_its_top_layer():
+    s = DepthExplorer(depth=30, layer="residual").state
+    assert s.activation_histograms[-1, 0] < 1.0 and s.activation_histograms[-1, -1] < 1.0  # no pile-up at the ends
