@@ -7,8 +7,11 @@ property or a value plotly refuses still fails.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.utils import PlotlyJSONEncoder
 import pytest
 from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
@@ -18,8 +21,14 @@ from bplab.plain_figures import Grid, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
-    """``figure`` rebuilt with plotly's checks on: raises ValueError on anything plotly refuses."""
-    return go.Figure(figure.to_dict())
+    """``figure`` rebuilt with plotly's checks on: raises ValueError on anything plotly refuses, and fails when the
+    checks would have written anything differently (``xaxis_title="x"`` for ``xaxis=dict(title=dict(text="x"))``, a
+    title given as a bare string, a named colour scale): the browser gets the plain figure as it is."""
+    rebuilt = go.Figure(figure.to_dict())
+    as_sent, as_checked = (json.loads(json.dumps(f.to_plotly_json(), cls=PlotlyJSONEncoder, sort_keys=True))
+                           for f in (figure, rebuilt))
+    assert as_sent == as_checked, "the figure differs from what plotly's checks make of it"
+    return rebuilt
 
 
 def other_settings(cls) -> list[dict]:
@@ -40,6 +49,13 @@ def test_every_explorer_figure_passes_plotlys_checks(cls) -> None:
     checked(explorer.figure)
     for change in other_settings(cls):
         checked(explorer.update(**change))
+
+
+def test_the_check_catches_a_shortcut_the_browser_would_not_read() -> None:
+    with pytest.raises(AssertionError, match="differs"):
+        checked(plain_figure([dict(type="scatter", x=[0, 1], y=[1, 2])], xaxis_title="x"))
+    with pytest.raises(AssertionError, match="differs"):
+        checked(plain_figure([dict(type="scatter", x=[0, 1], y=[1, 2])], title="a bare string"))
 
 
 def test_the_check_catches_a_misspelt_property() -> None:
