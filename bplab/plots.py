@@ -248,17 +248,15 @@ def function_with_tangent_figure(
     """A curve, a point on it, and the tangent line of the given slope through that point."""
     span = (xs.max() - xs.min()) / 4
     tangent_x = np.array([x0 - span, x0 + span])
-    figure = go.Figure(layout=base_layout(
-        title=title, height=height, xaxis_title=xaxis_title, yaxis_title=yaxis_title,
-        yaxis=dict(range=[float(ys.min()) - 0.1 * np.ptp(ys), float(ys.max()) + 0.1 * np.ptp(ys)]),
+    traces = [
+        dict(type="scatter", x=xs, y=ys, mode="lines", name="the curve", line=dict(color=PALETTE["blue"], width=3)),
+        dict(type="scatter", x=tangent_x, y=y0 + slope * (tangent_x - x0), mode="lines", name=f"tangent, slope {slope:.3g}",
+             line=dict(color=PALETTE["vermillion"], width=2.5, dash="dash")),
+        dict(type="scatter", x=[x0], y=[y0], mode="markers", name="the point",
+             marker=dict(color=PALETTE["orange"], size=14, line=dict(color="black", width=1))),
+    ]
+    return plain_figure(traces, dict(
+        title=dict(text=title), height=height, xaxis=dict(title=dict(text=xaxis_title)),
+        yaxis=dict(title=dict(text=yaxis_title), range=[float(ys.min()) - 0.1 * np.ptp(ys), float(ys.max()) + 0.1 * np.ptp(ys)]),
         legend=dict(orientation="h", y=-0.25),
     ))
-    figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="the curve", line=dict(color=PALETTE["blue"], width=3)))
-    figure.add_trace(go.Scatter(
-        x=tangent_x, y=y0 + slope * (tangent_x - x0), mode="lines", name=f"tangent, slope {slope:.3g}",
-        line=dict(color=PALETTE["vermillion"], width=2.5, dash="dash"),
-    ))
-    figure.add_trace(go.Scatter(
-        x=[x0], y=[y0], mode="markers", name="the point", marker=dict(color=PALETTE["orange"], size=14, line=dict(color="black", width=1)),
-    ))
-    return figure

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from bplab.explorers.base import Explorer, Slider
-from bplab.plots import PALETTE, base_layout
+from bplab.plain_figures import Grid, plain_figure
+from bplab.plots import PALETTE
 
 CLOSE_ENOUGH = 1.0  # "found it" when the guess is less than 1 away
 
@@ -109,23 +109,26 @@ class GuessingGame(Explorer):
     def draw(self, state: GameState) -> go.Figure:
         turns = np.arange(len(state.guesses))
         misses = np.abs(state.hidden - state.guesses)
-        figure = make_subplots(rows=1, cols=2, subplot_titles=("The guesses", "How far off each guess is"),
-                               horizontal_spacing=0.12)
-        figure.add_trace(go.Scatter(x=turns, y=state.guesses, mode="lines+markers", name="guess",
-                                    line=dict(color=PALETTE["blue"], width=2.5), marker=dict(size=9)), row=1, col=1)
-        figure.add_trace(go.Scatter(x=[turns[0], turns[-1]], y=[state.hidden] * 2, mode="lines", name="hidden number",
-                                    line=dict(color=PALETTE["orange"], width=3, dash="dash")), row=1, col=1)
-        figure.add_trace(go.Bar(x=turns, y=misses, name="how far off", marker_color=PALETTE["vermillion"]), row=1, col=2)
-        figure.update_layout(**base_layout(height=380, showlegend=True, legend=dict(orientation="h", y=-0.22), bargap=0.25))
-        figure.update_xaxes(title_text="turn")
+        grid = Grid(rows=1, cols=2, titles=("The guesses", "How far off each guess is"), horizontal_spacing=0.12)
+        traces = [
+            dict(type="scatter", x=turns, y=state.guesses, mode="lines+markers", name="guess",
+                 line=dict(color=PALETTE["blue"], width=2.5), marker=dict(size=9), **grid.axes(1, 1)),
+            dict(type="scatter", x=[turns[0], turns[-1]], y=[state.hidden] * 2, mode="lines", name="hidden number",
+                 line=dict(color=PALETTE["orange"], width=3, dash="dash"), **grid.axes(1, 1)),
+            dict(type="bar", x=turns, y=misses, name="how far off", marker=dict(color=PALETTE["vermillion"]),
+                 **grid.axes(1, 2)),
+        ]
         # the axis starts at 0 unless a guess went below zero (then it is explained in the status line); guesses
         # that fly off leave the picture at -60 and 180 instead of squashing the rest
         shown = state.guesses[np.isfinite(state.guesses)]
         low = 0.0 if shown.min() >= 0 else max(-60.0, float(shown.min()) - 10.0)
         high = min(180.0, max(110.0, float(shown.max()) + 10.0))
-        figure.update_yaxes(title_text="guess", range=[low, high], row=1, col=1)
-        figure.update_yaxes(title_text="how far off", range=[0, max(110.0, min(float(misses.max()) * 1.1, 250.0))], row=1, col=2)
-        return figure
+        grid.xaxis(1, 1)["title"] = dict(text="turn")
+        grid.xaxis(1, 2)["title"] = dict(text="turn")
+        grid.yaxis(1, 1).update(title=dict(text="guess"), range=[low, high])
+        grid.yaxis(1, 2).update(title=dict(text="how far off"), range=[0, max(110.0, min(float(misses.max()) * 1.1, 250.0))])
+        return plain_figure(traces, grid.layout, height=380, showlegend=True, legend=dict(orientation="h", y=-0.22),
+                            bargap=0.25)
 
     def describe(self, state: GameState) -> str:
         first_miss = abs(state.hidden - state.guesses[0])

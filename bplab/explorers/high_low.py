@@ -21,7 +21,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bplab.explorers.base import Explorer, Slider, TextBox
-from bplab.plots import PALETTE, base_layout
+from bplab.plain_figures import plain_figure
+from bplab.plots import PALETTE
 
 LOW, HIGH = 0, 100  # the hidden number is a whole number from LOW to HIGH
 GAMES = 99  # game numbers 1..GAMES
@@ -166,33 +167,32 @@ class HighLowGame(Explorer):
         lows = [t.low for t in state.turns] + [state.low] * 2
         highs = [t.high for t in state.turns] + [state.high] * 2
         traces = [  # the numbers still possible before each guess: a band that shrinks with every answer
-            go.Scatter(x=edges, y=lows, mode="lines", line=dict(color=PALETTE["sky"], width=0, shape="hv"),
-                       hoverinfo="skip", showlegend=False),
-            go.Scatter(x=edges, y=highs, mode="lines", line=dict(color=PALETTE["sky"], width=0, shape="hv"),
-                       fill="tonexty", fillcolor="rgba(86,180,233,0.25)", hoverinfo="skip",
-                       name=f"numbers still possible (game {state.game})"),
+            dict(type="scatter", x=edges, y=lows, mode="lines", line=dict(color=PALETTE["sky"], width=0, shape="hv"),
+                 hoverinfo="skip", showlegend=False),
+            dict(type="scatter", x=edges, y=highs, mode="lines", line=dict(color=PALETTE["sky"], width=0, shape="hv"),
+                 fill="tonexty", fillcolor="rgba(86,180,233,0.25)", hoverinfo="skip",
+                 name=f"numbers still possible (game {state.game})"),
         ]
         markers = {"too high": ("triangle-down", PALETTE["vermillion"], 13),
                    "too low": ("triangle-up", PALETTE["blue"], 13),
                    "right": ("star", PALETTE["green"], 20)}
         for answer, (symbol, colour, size) in markers.items():
             mine = [k for k, t in enumerate(state.turns) if t.answer == answer]
-            traces.append(go.Scatter(
-                x=[k + 1 for k in mine], y=[state.turns[k].guess for k in mine], mode="markers", name=answer,
+            traces.append(dict(
+                type="scatter", x=[k + 1 for k in mine], y=[state.turns[k].guess for k in mine], mode="markers", name=answer,
                 marker=dict(symbol=symbol, color=colour, size=size, line=dict(color="black", width=1)),
                 hovertemplate=f"guess %{{x}}: %{{y}} is {answer}<extra></extra>"))
         if state.found:  # the hidden number is shown only once it is found
-            traces.append(go.Scatter(x=[0.5, count + 1.5], y=[state.hidden] * 2, mode="lines", name="the hidden number",
-                                     line=dict(color=PALETTE["green"], width=2, dash="dash")))
+            traces.append(dict(type="scatter", x=[0.5, count + 1.5], y=[state.hidden] * 2, mode="lines",
+                               name="the hidden number", line=dict(color=PALETTE["green"], width=2, dash="dash")))
         else:
-            traces.append(go.Scatter(x=[count + 1], y=[state.next_guess], mode="markers", name="your next guess",
-                                     marker=dict(symbol="circle-open", color=PALETTE["orange"], size=16, line=dict(width=3))))
-        # the layout in one go: updating a built figure's layout costs several times more
-        return go.Figure(data=traces, layout=base_layout(
-            height=360, showlegend=True, legend=dict(orientation="h", y=-0.25),
+            traces.append(dict(type="scatter", x=[count + 1], y=[state.next_guess], mode="markers", name="your next guess",
+                               marker=dict(symbol="circle-open", color=PALETTE["orange"], size=16, line=dict(width=3))))
+        return plain_figure(
+            traces, height=360, showlegend=True, legend=dict(orientation="h", y=-0.25),
             xaxis=dict(title=dict(text="guess number"), range=[0.5, max(count + 1, MOST_GUESSES_NEEDED) + 0.5], dtick=1),
             yaxis=dict(title=dict(text="the guess"), range=[LOW - 3, HIGH + 3]),
-        ))
+        )
 
     def describe(self, state: HighLowState) -> str:
         if not state.turns:

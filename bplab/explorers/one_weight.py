@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 from bplab.divergence import blew_up
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, Slider
-from bplab.plots import PALETTE, base_layout
+from bplab.plain_figures import plain_figure
+from bplab.plots import PALETTE
 
 INPUT, TARGET = 1.5, 0.5
 BEST_WEIGHT = TARGET / INPUT
@@ -78,20 +79,20 @@ class OneWeightExplorer(Explorer):
         high = max(1.0, float(path_w.max()) + 0.25) if path_w.size else 2.0
         curve_w = np.linspace(low, high, 300)
         curve_c = (INPUT * curve_w - TARGET) ** 2
-        figure = go.Figure(layout=base_layout(
-            title="Cost C(w) = (1.5·w − 0.5)² and the steps of gradient descent", height=420,
-            xaxis_title="weight w", yaxis_title="cost C", legend=dict(orientation="h", y=-0.2),
-            yaxis=dict(range=[-0.1, float(curve_c.max()) * 1.05]),
+        traces = [
+            dict(type="scatter", x=curve_w, y=curve_c, mode="lines", name="cost C(w)", line=dict(color=PALETTE["blue"], width=3)),
+            dict(type="scatter", x=path_w, y=path_c, mode="lines+markers", name="steps (darker = earlier)",
+                 line=dict(color=PALETTE["orange"], width=1.5), text=[f"step {k}" for k in np.flatnonzero(shown)],
+                 marker=dict(size=10, color=np.flatnonzero(shown), colorscale="Viridis", line=dict(color="black", width=1))),
+            dict(type="scatter", x=[BEST_WEIGHT], y=[0.0], mode="markers", name="best weight 1/3",
+                 marker=dict(symbol="star", size=16, color=PALETTE["green"], line=dict(color="black", width=1))),
+        ]
+        return plain_figure(traces, dict(
+            title=dict(text="Cost C(w) = (1.5·w − 0.5)² and the steps of gradient descent"), height=420,
+            xaxis=dict(title=dict(text="weight w")),
+            yaxis=dict(title=dict(text="cost C"), range=[-0.1, float(curve_c.max()) * 1.05]),
+            legend=dict(orientation="h", y=-0.2),
         ))
-        figure.add_trace(go.Scatter(x=curve_w, y=curve_c, mode="lines", name="cost C(w)", line=dict(color=PALETTE["blue"], width=3)))
-        figure.add_trace(go.Scatter(
-            x=path_w, y=path_c, mode="lines+markers", name="steps (darker = earlier)",
-            line=dict(color=PALETTE["orange"], width=1.5), text=[f"step {k}" for k in np.flatnonzero(shown)],
-            marker=dict(size=10, color=np.flatnonzero(shown), colorscale="Viridis", line=dict(color="black", width=1)),
-        ))
-        figure.add_trace(go.Scatter(x=[BEST_WEIGHT], y=[0.0], mode="markers", name="best weight 1/3",
-                                    marker=dict(symbol="star", size=16, color=PALETTE["green"], line=dict(color="black", width=1))))
-        return figure
 
     def describe(self, s: DescentState) -> str:
         first = " → ".join(f"{w:.4g}" for w in s.weights[:5])

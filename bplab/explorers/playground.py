@@ -26,7 +26,7 @@ from bplab.engine import Value, no_grad
 from bplab.explorers.base import Choice, Explorer, Slider
 from bplab.plain_figures import Grid, plain_figure
 from bplab.validation import make_rng
-from bplab.plots import PALETTE, SEQUENCE, base_layout
+from bplab.plots import PALETTE, SEQUENCE
 
 DATASETS = ("xor", "circles", "moons", "spirals", "blobs")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")

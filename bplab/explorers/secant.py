@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 
 from bplab.engine import Value
 from bplab.explorers.base import Explorer, FormulaBox, Slider
-from bplab.plots import PALETTE, base_layout
+from bplab.plain_figures import plain_figure
+from bplab.plots import PALETTE
 
 
 @dataclass(frozen=True)
@@ -118,18 +119,19 @@ class SecantExplorer(Explorer):
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
         pad = 0.15 * (high - low or 1.0)
         line_x = np.array([s.curve_x[0], s.curve_x[-1]])
-        figure = go.Figure(layout=base_layout(
-            title=f"f(x) = {s.formula}", height=400, xaxis_title="x", yaxis_title="f(x)",
-            yaxis=dict(range=[low - pad, high + pad]), legend=dict(orientation="h", y=-0.2),
+        traces = [
+            dict(type="scatter", x=s.curve_x, y=s.curve_y, mode="lines", name="f(x)", line=dict(color=PALETTE["blue"], width=3)),
+            dict(type="scatter", x=line_x, y=s.y0 + s.secant_slope * (line_x - s.x0), mode="lines",
+                 name=f"secant, slope {s.secant_slope:.5g}", line=dict(color=PALETTE["orange"], width=2.5)),
+            dict(type="scatter", x=line_x, y=s.y0 + s.exact_slope * (line_x - s.x0), mode="lines",
+                 name=f"tangent, slope {s.exact_slope:.5g}", line=dict(color=PALETTE["vermillion"], width=2, dash="dash")),
+            dict(type="scatter", x=[s.x0, s.x0 + s.dx], y=[s.y0, s.y1], mode="markers", name="the two points",
+                 marker=dict(color=[PALETTE["black"], PALETTE["orange"]], size=12, line=dict(color="black", width=1))),
+        ]
+        return plain_figure(traces, dict(
+            title=dict(text=f"f(x) = {s.formula}"), height=400, xaxis=dict(title=dict(text="x")),
+            yaxis=dict(title=dict(text="f(x)"), range=[low - pad, high + pad]), legend=dict(orientation="h", y=-0.2),
         ))
-        figure.add_trace(go.Scatter(x=s.curve_x, y=s.curve_y, mode="lines", name="f(x)", line=dict(color=PALETTE["blue"], width=3)))
-        figure.add_trace(go.Scatter(x=line_x, y=s.y0 + s.secant_slope * (line_x - s.x0), mode="lines",
-                                    name=f"secant, slope {s.secant_slope:.5g}", line=dict(color=PALETTE["orange"], width=2.5)))
-        figure.add_trace(go.Scatter(x=line_x, y=s.y0 + s.exact_slope * (line_x - s.x0), mode="lines",
-                                    name=f"tangent, slope {s.exact_slope:.5g}", line=dict(color=PALETTE["vermillion"], width=2, dash="dash")))
-        figure.add_trace(go.Scatter(x=[s.x0, s.x0 + s.dx], y=[s.y0, s.y1], mode="markers", name="the two points",
-                                    marker=dict(color=[PALETTE["black"], PALETTE["orange"]], size=12, line=dict(color="black", width=1))))
-        return figure
 
     def describe(self, s: SecantState) -> str:
         gap = s.secant_slope - s.exact_slope

@@ -43,9 +43,8 @@ class WelcomeExplorer(Explorer):
     def draw(self, state: WelcomeState) -> go.Figure:
         figure = function_with_tangent_figure(
             state.curve_w, state.curve_cost, state.w, state.cost, state.slope,
-            title="Cost C(w) = (1.5·w − 0.5)²", xaxis_title="weight w", yaxis_title="cost C",
+            title="Cost C(w) = (1.5·w − 0.5)²", xaxis_title="weight w", yaxis_title="cost C", height=360,
         )
-        figure.update_layout(height=360)
         return figure
 
     def describe(self, state: WelcomeState) -> str:
