@@ -222,7 +222,7 @@ class DepthExplorer(Explorer):
             grid.yaxis(*cell).update(type="log", exponentformat="power", range=log_range(values),
                                      title=dict(text="root mean square" if cell == (2, 1) else "‖∂L/∂W‖"))
         return plain_figure(traces, grid.layout, height=720, legend=dict(orientation="h", y=-0.1),
-                            margin=dict(l=60, r=20, t=60, b=40))
+                            margin=dict(l=80, r=20, t=60, b=40))  # room for the left axes' titles
 
     def describe(self, s: DepthState) -> str:
         p = s.params
