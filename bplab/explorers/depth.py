@@ -52,6 +52,8 @@ SCHEME_VARIANCE = {
 #: What the activation does to the mean square of a zero-mean signal, to first order (None: no simple factor).
 SQUARE_FACTOR = {"linear": 1.0, "tanh": 1.0, "relu": 0.5, "sigmoid": None}
 BATCH = 32
+#: At most this many markers a line (plotly thins the rest): every marker is an SVG node the browser redraws.
+MARKERS_SHOWN = 12
 BINS = 41
 #: A layer whose weight gradient is this many times smaller (larger) than the last layer's: vanishing (exploding).
 VANISHING, EXPLODING = 1e-2, 1e2
@@ -194,10 +196,10 @@ class DepthExplorer(Explorer):
         sizes, norms = grid.axes(2, 1), grid.axes(2, 2)
         traces.append(dict(type="scatter", x=layers, y=_positive(s.activation_rms), mode="lines+markers",
                            name="activations h (going up)", line=dict(color=PALETTE["blue"], width=2.5),
-                           marker=dict(size=5), **sizes))
+                           marker=dict(size=5, maxdisplayed=MARKERS_SHOWN), **sizes))
         traces.append(dict(type="scatter", x=layers, y=_positive(s.gradient_rms), mode="lines+markers",
                            name="gradients ∂L/∂h (coming down)", line=dict(color=PALETTE["vermillion"], width=2.5),
-                           marker=dict(symbol="diamond", size=6), **sizes))
+                           marker=dict(symbol="diamond", size=6, maxdisplayed=MARKERS_SHOWN), **sizes))
         gain = s.predicted_gain
         up = down = [None] * depth
         if gain is not None:
@@ -212,7 +214,7 @@ class DepthExplorer(Explorer):
                            legendgroup="prediction", hoverinfo="skip", **sizes))
         traces.append(dict(type="scatter", x=layers, y=_positive(s.weight_gradient_norms), mode="lines+markers",
                            name="‖∂L/∂W‖ of each layer", line=dict(color=PALETTE["green"], width=2.5),
-                           marker=dict(size=5), **norms))
+                           marker=dict(size=5, maxdisplayed=MARKERS_SHOWN), **norms))
         grid.yaxis(1, 1).update(title=dict(text="layer (1 = nearest the input)"), dtick=max(1, depth // 10))
         grid.yaxis(1, 2).update(title=dict(text="layer"), dtick=max(1, depth // 10))
         grid.xaxis(1, 1)["title"] = dict(text="activation value")
