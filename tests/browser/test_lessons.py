@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from harness import run_notebook
 
@@ -32,10 +33,15 @@ def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_serve
     trivial = start_page_run.median_latency_ms
     if run.median_latency_ms is not None and trivial:
         ratio = run.median_latency_ms / trivial
+        # over budget only beyond the reference's own noise: its interquartile range, relative to its median
+        # (measured: 0.1-0.2 on this machine; a run judged at exactly 2x swung between 1.9x and 2.1x)
+        low, high = np.percentile(start_page_run.latencies_ms, [25, 75])
+        limit = LATENCY_RATIO_LIMIT * (1 + (high - low) / trivial)
         print(f"  slider-to-plot median {run.median_latency_ms:.0f} ms = {ratio:.2f}x the start page's {trivial:.0f} ms; "
               f"90th percentile {run.p90_latency_ms:.0f} ms"
-              f" (limit {LATENCY_RATIO_LIMIT:.0f}x)")
-        if ratio > LATENCY_RATIO_LIMIT:
+              f" (budget {LATENCY_RATIO_LIMIT:.0f}x; fails above {limit:.2f}x, the budget plus the reference's noise)")
+        if ratio > limit:
             problems.append(f"slider-to-plot median {run.median_latency_ms:.0f} ms is {ratio:.2f}x the start page's "
-                            f"trivial update ({trivial:.0f} ms); the budget is {LATENCY_RATIO_LIMIT:.0f}x")
+                            f"trivial update ({trivial:.0f} ms); the budget is {LATENCY_RATIO_LIMIT:.0f}x, "
+                            f"{limit:.2f}x with the reference's own spread")
     assert not problems, "\n".join(problems) + "\n\nJupyterLab log:\n" + server.log_tail()
