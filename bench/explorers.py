@@ -38,13 +38,14 @@ from bplab.explorers.optimizer_race import OptimizerRace
 from bplab.explorers.playground import Playground
 from bplab.explorers.secant import SecantExplorer
 from bplab.explorers.slowdown import SlowdownExplorer
+from bplab.explorers.through_time import TimeExplorer
 from bplab.explorers.welcome import WelcomeExplorer
 
 BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
-    BatchSizeExplorer, OptimizerRace, DepthExplorer,
+    BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer,
 ]
 
 
@@ -55,6 +56,7 @@ EXTRA_ROWS = [
     (BatchSizeExplorer, "rate", "retrain all three runs"),
     (OptimizerRace, "rate", "the learning rate moved"),
     (DepthExplorer, "init_scale", "the scale moved"),
+    (TimeExplorer, "steps", "200 steps"),
 ]
 
 

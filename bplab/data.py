@@ -17,6 +17,7 @@ blobs                  (n, dim)                (n,) int64, 0..k-1   k Gaussian c
 sine                   (n, 1)                  (n, 1) float64       regression
 digits                 (n, 64) or (n,1,8,8)    (n,) int64, 0..9     small images (shipped)
 adding_problem         (n, T, 2)               (n, 1) float64       long memory (RNN)
+recall_first           (n, T, 2)               (n, 1) float64, 0/1  memory (RNN), for BCE
 copy_task              (n, T, symbols + 2)     (n, T) int64         memory (RNN)
 =====================  ======================  ===================  =====================
 """
@@ -30,6 +31,8 @@ import numpy as np
 from bplab.validation import make_rng, whole_number
 
 DIGITS_FILE = Path(__file__).with_name("digits_8x8.npz")
+#: Lesson 12's stored training runs on :func:`recall_first` (made by ``python tests/stored_runs.py``).
+RECALL_RUNS_FILE = Path(__file__).with_name("recall_first_runs.npz")
 
 #: Column names of :func:`apples_vs_oranges`.
 FRUIT_FEATURES = ("radius (cm)", "colour (0 = red, 1 = orange)")
@@ -286,6 +289,40 @@ def adding_problem(n: int = 1000, length: int = 50, seed: int | None = None,
     X = np.stack([values, markers], axis=-1)
     y = (values[rows, first] + values[rows, second]).reshape(-1, 1)
     return X, y
+
+
+def recall_first(n: int = 1000, length: int = 20, seed: int | None = None,
+                 rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Recall the first value: read ``length`` steps of random signs and say, at the end, which sign came first.
+
+    ``X`` (n, length, 2) float64: channel 0 a value, −1 or +1 with equal chances, at every step;
+    channel 1 a marker, 1 at the first step and 0 elsewhere. ``y`` (n, 1) float64: 1 where the
+    first value was +1, else 0. The later values are distractors of the same size: a network must
+    keep one number for ``length`` − 1 steps while ignoring the rest. Guessing scores 50%.
+    Batch first: use ``RNN(..., batch_first=True)``.
+    """
+    n, length = whole_number(n, "n"), whole_number(length, "length")
+    generator = make_rng(rng, seed, default_seed=0)
+    values = generator.choice([-1.0, 1.0], size=(n, length))
+    markers = np.zeros((n, length))
+    markers[:, 0] = 1.0
+    X = np.stack([values, markers], axis=-1)
+    return X, (values[:, :1] > 0).astype(np.float64)
+
+
+def recall_first_runs() -> dict[tuple[str, int, int], tuple[np.ndarray, float]]:
+    """Lesson 12's stored runs: ``{(model, length, seed): (training accuracy of every step, test accuracy)}``.
+
+    Made by the training code shown in ``12_backprop_through_time.ipynb`` (``tests/stored_runs.py``
+    reruns that code; the tests check that it still gives these numbers).
+    """
+    runs: dict[tuple[str, int, int], tuple[np.ndarray, float]] = {}
+    with np.load(RECALL_RUNS_FILE) as stored:
+        for key in stored.files:
+            model, length, seed, part = key.split("|")
+            if part == "train":
+                runs[model, int(length), int(seed)] = (stored[key], float(stored[f"{model}|{length}|{seed}|test"]))
+    return runs
 
 
 def copy_task(n: int = 500, length: int = 5, delay: int = 10, symbols: int = 8, seed: int | None = None,

@@ -1,4 +1,4 @@
-"""Every derivative the lessons 00-03, 06-07 and 10 show, three ways here too: SymPy, backprop, central differences.
+"""Every derivative the lessons 00-03, 06-07 and 10-13 show, three ways here too: SymPy, backprop, central differences.
 
 ``bplab.compare`` runs all three routes; each test also checks them against the closed form the
 notebook states (its printed number or its formula), so a lesson and the package cannot drift apart.
@@ -333,3 +333,152 @@ def test_batch_norms_printed_gradient_is_the_fused_formula():
     for route in (result["z"].symbolic, result["z"].backprop, result["z"].numeric):
         np.testing.assert_allclose(np.asarray(route, dtype=float), fused, rtol=1e-6)
     np.testing.assert_allclose(fused.ravel(), [-0.716407, 0.143281, 0.573127], atol=1e-6)
+
+
+# ------------------------------------------------------------------ 12: backpropagation through time
+
+
+RNN_INPUTS = (0.5, -1.0, 2.0)
+
+
+def three_step_rnn(w, u):
+    h = 0.0
+    for x_t in RNN_INPUTS:
+        h = (w * h + u * x_t).tanh()
+    return h
+
+
+def test_the_unrolled_rnns_gradient_is_the_sum_of_the_steps_shares_three_ways():
+    """Notebook 12: h_t = tanh(w h_{t-1} + u x_t), L = h_3; dL/dw = sum_t h_{t-1} dL/dz_t, dL/du = sum_t x_t dL/dz_t."""
+    w, u, xs = 0.8, 0.5, RNN_INPUTS
+    states = [0.0]
+    for x_t in xs:
+        states.append(math.tanh(w * states[-1] + u * x_t))
+    dL_dh, dL_dw, dL_du = 1.0, 0.0, 0.0
+    for t in range(3, 0, -1):
+        dL_dz = dL_dh * (1 - states[t] ** 2)
+        dL_dw += states[t - 1] * dL_dz
+        dL_du += xs[t - 1] * dL_dz
+        dL_dh = dL_dz * w
+    three_ways(three_step_rnn, {"w": w, "u": u}, {"w": dL_dw, "u": dL_du})
+    three_ways(three_step_rnn, {"w": w, "u": u}, {"w": -0.068064828, "u": 0.90496272})  # the printed numbers
+
+
+def test_the_linear_recurrence_exercise_three_ways():
+    """12.linear_three_steps: h_3 = w(w x1 + x2) + x3, so dL/dw = 2 w x1 + x2."""
+    at = {"w": 0.7, "x1": 1.3, "x2": -0.4, "x3": 2.0}
+    three_ways("w*(w*x1 + x2) + x3", at, {"w": 2 * 0.7 * 1.3 - 0.4, "x1": 0.49, "x2": 0.7, "x3": 1.0})
+
+
+def lstm_step(x, h, c, W_ih, W_hh, b):
+    """The notebook's LSTM step in NumPy (gates in the order input, forget, cell, output)."""
+    gates = x @ W_ih + h @ W_hh + b
+    i, f, g, o = np.split(gates, 4, axis=1)
+    c_next = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c_next), c_next
+
+
+def test_an_lstm_cells_backward_pass_three_ways_and_against_the_numpy_step():
+    from bplab import nn
+    from bplab.check import central_difference, relative_error
+
+    rng = np.random.default_rng(0)
+    cell = nn.LSTMCell(3, 2, seed=0)
+    x, h0, c0 = rng.normal(size=(1, 3)), rng.normal(size=(1, 2)), rng.normal(size=(1, 2))
+    read_h, read_c = np.array([[1.0, -2.0]]), np.array([[0.5, 1.0]])
+    W_ih, W_hh, b = cell.weight_ih.data.copy(), cell.weight_hh.data.copy(), cell.bias_ih.data + cell.bias_hh.data
+
+    def loss(h, c, W_ih, W_hh):
+        cell.weight_ih, cell.weight_hh = W_ih, W_hh
+        h_next, c_next = cell(x, (h, c))
+        return (h_next * read_h).sum() + (c_next * read_c).sum()
+
+    result = compare(loss, at={"h": h0, "c": c0, "W_ih": W_ih, "W_hh": W_hh})
+    assert result.ok, repr(result)
+
+    def numpy_loss(arrays):
+        h_next, c_next = lstm_step(x, arrays[0], arrays[1], arrays[2], arrays[3], b)
+        return float((h_next * read_h).sum() + (c_next * read_c).sum())
+
+    numeric = central_difference(numpy_loss, [h0, c0, W_ih, W_hh])
+    for name, by_numpy in zip(("h", "c", "W_ih", "W_hh"), numeric):
+        assert relative_error(by_numpy, result[name].backprop) < 1e-7, name
+
+
+def test_the_lstm_cell_path_passes_the_forget_gate():
+    """With W_hh = 0 (no path through h), dc'/dc is diag(f): the additive path's local derivative is the gate."""
+    from bplab import nn
+
+    rng = np.random.default_rng(1)
+    cell = nn.LSTMCell(2, 3, seed=1)
+    cell.weight_hh.data[:] = 0.0
+    x, c = rng.normal(size=(1, 2)), Value(rng.normal(size=(1, 3)))
+    _, c_next = cell(x, (np.zeros((1, 3)), c))
+    c_next.sum().backward()
+    gates = x @ cell.weight_ih.data + cell.bias_ih.data + cell.bias_hh.data
+    np.testing.assert_allclose(c.grad, sigmoid(gates[:, 3:6]), rtol=1e-12)
+
+
+def test_a_gru_cells_backward_pass_three_ways():
+    from bplab import nn
+
+    rng = np.random.default_rng(0)
+    gru = nn.GRUCell(3, 2, seed=0)
+    x = rng.normal(size=(1, 3))
+
+    def loss(h, W_hh):
+        gru.weight_hh = W_hh
+        return (gru(x, h) * np.array([[1.0, -2.0]])).sum()
+
+    result = compare(loss, at={"h": rng.normal(size=(1, 2)), "W_hh": gru.weight_hh.data.copy()})
+    assert result.ok, repr(result)
+
+
+def test_the_forget_path_exercise_number():
+    from bplab.exercises.catalog.postgraduate import EXERCISES
+
+    [exercise] = [e for e in EXERCISES if e.id == "12.forget_path"]
+    assert round(exercise.expected, 3) == 0.129 and math.isclose(exercise.expected, math.prod([0.95] * 40))
+
+
+# ------------------------------------------------------------------ 13: convolutions
+
+
+def test_a_1d_convolutions_input_gradient_is_the_full_correlation_with_the_flipped_kernel():
+    """Notebook 13's SymPy derivation, and bplab's conv2d on a 1×6 image agreeing with it at a random point."""
+    from bplab.conv import conv2d
+
+    x, k, g = sympy.symbols("x0:6"), sympy.symbols("k0:3"), sympy.symbols("g0:4")
+    loss = sum(g[i] * sum(x[i + u] * k[u] for u in range(3)) for i in range(4))
+    padded = [0, 0, *g, 0, 0]
+    for j in range(6):
+        assert sympy.expand(sympy.diff(loss, x[j]) - sum(padded[j + u] * k[2 - u] for u in range(3))) == 0
+    for u in range(3):
+        assert sympy.expand(sympy.diff(loss, k[u]) - sum(x[i + u] * g[i] for i in range(4))) == 0
+    rng = np.random.default_rng(3)
+    xv, kv, gv = rng.normal(size=6), rng.normal(size=3), rng.normal(size=4)
+    values = dict(zip(x, xv)) | dict(zip(k, kv)) | dict(zip(g, gv))
+    expected = np.array([float(sympy.diff(loss, x[j]).subs(values)) for j in range(6)]).reshape(1, 1, 1, 6)
+    three_ways(lambda image: (conv2d(image, kv.reshape(1, 1, 1, 3)) * gv.reshape(1, 1, 1, 4)).sum(),
+               {"image": xv.reshape(1, 1, 1, 6)}, {"image": expected})
+
+
+def test_the_corner_exercise_three_ways():
+    """13.corner_gradient: K = 1..9, L = the sum of the 6×6 outputs; dL/dx at (0, 7) is K[0, 2] = 3."""
+    from bplab.conv import conv2d
+
+    kernel = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    image = np.random.default_rng(0).random((1, 1, 8, 8))
+    result = compare(lambda image: conv2d(image, kernel).sum(), at={"image": image})
+    assert result.ok
+    for route in (result["image"].symbolic, result["image"].backprop, result["image"].numeric):
+        assert np.asarray(route, dtype=float)[0, 0, 0, 7] == pytest.approx(3.0)
+        assert np.asarray(route, dtype=float)[0, 0, 0, 0] == pytest.approx(1.0)  # the other corner: K[0, 0]
+
+
+def test_average_pooling_spreads_and_max_pooling_routes_three_ways():
+    from bplab.conv import avg_pool2d, max_pool2d
+
+    window = np.array([[1.0, 5.0], [3.0, 2.0]]).reshape(1, 1, 2, 2)
+    three_ways(lambda m: 2 * avg_pool2d(m, 2).sum(), {"m": window}, {"m": np.full((1, 1, 2, 2), 0.5)})
+    three_ways(lambda m: 2 * max_pool2d(m, 2).sum(), {"m": window}, {"m": np.array([[0.0, 2.0], [0.0, 0.0]]).reshape(1, 1, 2, 2)})

@@ -1,13 +1,14 @@
-"""Level 4 (Postgraduate): the exercises of notebooks 09 to 11 (the notebooks after them add theirs here)."""
+"""Level 4 (Postgraduate): the exercises of notebooks 09 to 13 (the notebooks after them add theirs here)."""
 
 from __future__ import annotations
 
 import math
 
-from bplab.exercises.answers import SignificantFigures
+from bplab.exercises.answers import Exact, SignificantFigures
 from bplab.exercises.registry import Exercise
 
-NOTEBOOKS = {"09": "Optimizers", "10": "Initialization and depth", "11": "Normalization and residuals"}
+NOTEBOOKS = {"09": "Optimizers", "10": "Initialization and depth", "11": "Normalization and residuals",
+             "12": "Backpropagation through time", "13": "Convolutions"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -156,5 +157,129 @@ EXERCISES = [
                  "10⁻⁶ to the denominator, which changes nothing at 3 figures). The direction of the step is kept; only "
                  "its length is capped.\n"
                  "Answer: 0.100 (to 3 significant figures)",
+    ),
+    # ------------------------------------------------------------------ 12: backpropagation through time
+    Exercise(
+        id="12.feedforward_only",
+        title='Is it true? "Backpropagation cannot train recurrent networks: it works only for feedforward ones"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "What did unrolling the recurrent network over three steps give you?",
+            "Unrolled, a recurrent network is an ordinary graph, whose layers share one weight; backprop ran through it "
+            "and its gradient agreed with SymPy and with central differences.",
+        ),
+        solution="False.\n"
+                 "A recurrent network unrolled over its T steps is a feedforward graph whose layers share their weights. "
+                 "Backprop runs through it unchanged, and each shared weight's gradient is the sum of its uses' shares: "
+                 "that is backpropagation through time (BPTT). The notebook's three routes agreed on it.\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="12.linear_three_steps",
+        title="∂L/∂w for the linear recurrence h_t = w·h_{t−1} + x_t, h_0 = 0, L = h_3",
+        kind="formula", expected="2*w*x1 + x2",
+        hints=(
+            "Unroll it: h_1 = x1, h_2 = w·h_1 + x2, h_3 = w·h_2 + x3. Write h_3 with w, x1, x2 and x3 only.",
+            "h_3 = w²·x1 + w·x2 + x3. Differentiate with respect to w; x3 does not depend on w.",
+            "Or add the steps' shares h_{t−1}·∂L/∂z_t: step 3 gives h_2·1, step 2 gives h_1·w, step 1 gives h_0·w² = 0.",
+        ),
+        solution="Unrolled, h_3 = w(w·x1 + x2) + x3 = w²·x1 + w·x2 + x3, so ∂L/∂w = 2w·x1 + x2. Step by step: "
+                 "∂L/∂z_3 = 1, ∂L/∂z_2 = w, ∂L/∂z_1 = w², and the shares h_{t−1}·∂L/∂z_t are h_2 = w·x1 + x2 (step 3), "
+                 "h_1·w = w·x1 (step 2) and h_0·w² = 0 (step 1): their sum is 2w·x1 + x2.\n"
+                 'Answer: "2*w*x1 + x2"',
+    ),
+    Exercise(
+        id="12.vanishing_steps",
+        title="How many steps back until a linear RNN's gradient is below 1/100, when W's singular values are all 0.9",
+        kind="number", expected=44, precision=Exact("a whole number"),
+        hints=(
+            "How big is the gradient k steps back, compared with its size at the loss?",
+            "Each step multiplies its size by exactly 0.9, so k steps back it is 0.9ᵏ times its size at the loss. You "
+            "want the smallest whole k with 0.9ᵏ < 0.01, that is k > ln 0.01 / ln 0.9.",
+            "ln 0.01 / ln 0.9 = 43.7: so k = 44 (0.9⁴³ = 0.0108, 0.9⁴⁴ = 0.0097).",
+        ),
+        solution="Each step back multiplies the size by 0.9, so k steps back it is 0.9ᵏ. 0.9ᵏ < 0.01 means "
+                 "k > ln(0.01)/ln(0.9) = 43.7; the smallest whole k is 44 (0.9⁴³ ≈ 0.0108, 0.9⁴⁴ ≈ 0.0097). The time "
+                 "explorer shows it: linear, scaled orthogonal, scale 0.9.\n"
+                 "Answer: 44 (a whole number)",
+    ),
+    Exercise(
+        id="12.forget_path",
+        title="The factor that multiplies an LSTM's cell-state gradient over 40 steps when every forget gate is 0.95",
+        kind="number", expected=0.95 ** 40, precision=SignificantFigures(3),
+        hints=(
+            "Along the cell-state path, c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t: what is ∂c_t/∂c_{t−1} along that path?",
+            "It is f_t, element by element: each step back multiplies the gradient by the forget gate, here 0.95.",
+            "Forty steps: 0.95 multiplied by itself 40 times.",
+        ),
+        solution="Along the additive path c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t, the local derivative ∂c_t/∂c_{t−1} is the "
+                 "forget gate f_t (no weight matrix, no tanh slope). Forty steps multiply by 0.95⁴⁰ ≈ 0.129: the "
+                 "gradient keeps an eighth of its size, where a tanh RNN's typically falls by many powers of ten. With "
+                 "f = 0.5 (a forget bias of 0 at the start) it would be 0.5⁴⁰ ≈ 10⁻¹².\n"
+                 "Answer: 0.129 (to 3 significant figures)",
+    ),
+    Exercise(
+        id="12.skip_connection",
+        title='Is it true? "A plain RNN has a skip connection that carries the gradient back in time"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "Look at a plain RNN's step: h_t = tanh(x_t W_ih + h_{t−1} W_hh + b). Is there a path from h_{t−1} to h_t "
+            "that skips W_hh and the tanh?",
+            "A skip (residual) connection adds its input unchanged: h + F(h), Jacobian I + J (lesson 11). An LSTM's "
+            "cell path multiplies by a learned gate f_t, which can be near 0.",
+        ),
+        solution="False.\n"
+                 "A plain RNN has no skip connection: every path from h_{t−1} to h_t goes through W_hh and the tanh, "
+                 "which is why its gradient vanishes or explodes. Skip (residual) connections belong to residual "
+                 "networks, h + F(h). LSTMs and GRUs add something else: a gated additive path "
+                 "(c_t = f_t ⊙ c_{t−1} + …, h_t = z_t ⊙ h_{t−1} + … with z_t the GRU's update gate) whose local "
+                 "derivative is the gate, learned and between 0 and 1, not a fixed 1 (the first LSTM, of 1997, had no "
+                 "forget gate: its cell path was exactly the identity).\n"
+                 "Answer: false",
+    ),
+    # ------------------------------------------------------------------ 13: convolutions
+    Exercise(
+        id="13.corner_gradient",
+        title="∂L/∂x at the top-right corner of an 8×8 image, K = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], L = the sum of the outputs",
+        kind="number", expected=3.0, precision=Exact("exactly"),
+        hints=(
+            "Which 3×3 windows (no padding) contain the pixel at row 0, column 7?",
+            "Only one: the window starting at row 0, column 5, the last one in the top row. Each window adds "
+            "(its output's gradient, 1) × (the kernel weight at the pixel's place in the window).",
+            "In that window the pixel sits at row 0, column 2 of the kernel.",
+        ),
+        solution="Without padding, windows start at columns 0 to 5, so the pixel at column 7 is only in the window "
+                 "starting at column 5, and only windows starting at row 0 contain row 0. In that window it sits at "
+                 "kernel position (0, 2), whose weight is 3. The loss gives that output the gradient 1, so "
+                 "∂L/∂x = 1 × 3 = 3. (The full correlation with the flipped kernel says the same: at the corner, only "
+                 "one of the flipped kernel's weights meets a non-zero gradient.)\n"
+                 "Answer: 3 (exactly)",
+    ),
+    Exercise(
+        id="13.kernel_gradient",
+        title="∂L/∂k₁ for y_i = x_i k₀ + x_{i+1} k₁, x = (1, 2, 3, 4), L = y₀ + y₁ + y₂",
+        kind="number", expected=9.0, precision=Exact("exactly"),
+        hints=(
+            "k₁ is used by every output. What does each output's use contribute to ∂L/∂k₁?",
+            "Output y_i uses k₁ once, multiplied by x_{i+1}, and ∂L/∂y_i = 1 for each i. Add the three shares.",
+            "∂L/∂k₁ = x₁ + x₂ + x₃ (indices from 0), with x = (1, 2, 3, 4).",
+        ),
+        solution="Each output y_i = x_i k₀ + x_{i+1} k₁ uses k₁ once, so ∂y_i/∂k₁ = x_{i+1}, and the loss gives every "
+                 "output the gradient 1. The kernel gradient is the correlation of the input with the output gradient: "
+                 "∂L/∂k₁ = 1·x₁ + 1·x₂ + 1·x₃ = 2 + 3 + 4 = 9.\n"
+                 "Answer: 9 (exactly)",
+    ),
+    Exercise(
+        id="13.average_share",
+        title="The gradient each pixel of a 3×3 average-pooling window gets when the gradient 2 arrives",
+        kind="number", expected=2 / 9, precision=SignificantFigures(3),
+        hints=(
+            "Average pooling over a 3×3 window outputs the mean of nine values. What is its derivative with respect to "
+            "one of them?",
+            "Each local derivative is 1/9; multiply by the gradient arriving from above.",
+        ),
+        solution="The output is the mean of the nine pixels, (a₁ + … + a₉)/9, so each pixel's local derivative is 1/9, "
+                 "and each receives 2 × 1/9 ≈ 0.222: the gradient is spread evenly.\n"
+                 "Answer: 0.222 (to 3 significant figures)",
     ),
 ]
