@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
 from bplab.explorers.batches import BatchSizeExplorer
+from bplab.explorers.convolution import ConvolutionExplorer
 from bplab.explorers.depth import DepthExplorer
 from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
@@ -45,7 +46,7 @@ BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
-    BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer,
+    BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer,
 ]
 
 
@@ -56,7 +57,8 @@ EXTRA_ROWS = [
     (BatchSizeExplorer, "rate", "retrain all three runs"),
     (OptimizerRace, "rate", "the learning rate moved"),
     (DepthExplorer, "init_scale", "the scale moved"),
-    (TimeExplorer, "steps", "200 steps"),
+    (TimeExplorer, "scale", "the singular value moved"),
+    (ConvolutionExplorer, "kernel", "another kernel"),
 ]
 
 

@@ -150,9 +150,10 @@ class ConvolutionExplorer(Explorer):
                                **grid.axes(1, 3)))
         for row in (1, 2):
             for col in (1, 2, 3):
-                grid.xaxis(row, col).update(showgrid=False, zeroline=False, showticklabels=False)
+                frame = dict(showline=True, linecolor="grey", mirror=True)  # white pixels stay inside a visible edge
+                grid.xaxis(row, col).update(showgrid=False, zeroline=False, showticklabels=False, **frame)
                 grid.yaxis(row, col).update(showgrid=False, zeroline=False, showticklabels=False, autorange="reversed",
-                                            scaleanchor=grid.axes(row, col)["xaxis"], constrain="domain")
+                                            scaleanchor=grid.axes(row, col)["xaxis"], constrain="domain", **frame)
         return plain_figure(traces, grid.layout, height=560, legend=dict(orientation="h", y=-0.04),
                             margin=dict(l=20, r=20, t=60, b=30))
 
