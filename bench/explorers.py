@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
 from bplab.explorers.batches import BatchSizeExplorer
+from bplab.explorers.clinic import ClinicExplorer, GalleryExplorer
 from bplab.explorers.convolution import ConvolutionExplorer
 from bplab.explorers.depth import DepthExplorer
 from bplab.explorers.graph_stepper import GraphStepper
@@ -46,7 +47,7 @@ BUDGET = 0.050
 EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
-    BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer,
+    BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer, ClinicExplorer, GalleryExplorer,
 ]
 
 

@@ -1,19 +1,90 @@
-"""Level 4 (Postgraduate): the exercises of notebooks 09 to 13 (the notebooks after them add theirs here)."""
+"""Level 4 (Postgraduate): the exercises of notebooks 09 to 14 (the notebooks after them add theirs here)."""
 
 from __future__ import annotations
 
 import math
 
+from bplab.clinic import CASES, CAUSES
 from bplab.exercises.answers import Exact, SignificantFigures
 from bplab.exercises.registry import Exercise
 
 NOTEBOOKS = {"09": "Optimizers", "10": "Initialization and depth", "11": "Normalization and residuals",
-             "12": "Backpropagation through time", "13": "Convolutions"}
+             "12": "Backpropagation through time", "13": "Convolutions",
+             "14": "When training fails"}
 
 TRUE_FALSE = ("true", "false")
 
 #: 09.divergence_threshold's loss, L(x, y) = 2 x² + y² / 20: its Hessian is diag(4, 1/10).
 THRESHOLD_LOSS = "2*x**2 + y**2/20"
+
+#: Lesson 14's gallery: for each cause, graded hints (the vital sign to look at first) and the worked diagnosis with its fix.
+CASE_HINTS = {
+    "learning rate too high": (
+        "Start with the first loss: is it near ln 10 = 2.30? Then look at the update-to-weight ratios in the first steps.",
+        "The first loss is normal, so the model and the loss are fine at the start. But every step changes the weights by "
+        "a fifth of their size (ratios near 0.2, the rule of thumb is 10⁻³): the steps are far too big.",
+    ),
+    "learning rate too low": (
+        "Nothing is broken and nothing happens: which vital sign is far from its usual value?",
+        "The update-to-weight ratios sit near 10⁻⁴, ten times below the rule of thumb, and the loss stays near ln 10: the "
+        "steps are too small to get anywhere in 12 epochs.",
+    ),
+    "dead ReLUs": (
+        "Look at the bottom-right panel first, then at the ratios: which layers are changing at all?",
+        "From the first epoch almost every hidden ReLU outputs 0 for every example, while the first loss is normal and "
+        "the learning rate has not had time to do damage: the units started switched off.",
+    ),
+    "saturated sigmoids": (
+        "The first loss is far above ln 10, and the hidden units are sigmoids. What does the bottom-right panel show?",
+        "Half of the first layer's outputs sit where the sigmoid is flat (slope below 5% of its top), so little "
+        "gradient gets through: learning crawls. The weights started too large.",
+    ),
+    "forgotten zero_grad": (
+        "The run learned at first. Look at how the update-to-weight ratios change from step to step.",
+        "The ratios keep growing though nothing else changes: each step's gradient is added to all the earlier ones, "
+        "so the steps grow until training falls apart.",
+    ),
+    "loss summed instead of averaged": (
+        "Compare the first loss with ln 10 = 2.30. By what factor is it off? Is that number familiar?",
+        "73.9 is 32 × 2.31: the loss of the batch's 32 examples added, not averaged. Its gradient, and every step, "
+        "is 32 times too big.",
+    ),
+    "inputs not normalized": (
+        "The first loss is 17.5, far above ln 10, with a healthy learning rate. What makes the first layer's outputs so big?",
+        "The first layer's first updates are huge and then every first-layer ReLU is dead: its inputs are in the "
+        "hundreds, so its pre-activations are too. The pixels were fed as 0-255.",
+    ),
+    "labels shuffled apart from their inputs": (
+        "The weights change at a healthy rate and no unit is dead. Compare training and test accuracy.",
+        "Training accuracy creeps up (the network starts memorizing) while test accuracy stays near chance: there is "
+        "nothing to learn that carries over, so the labels do not belong to their images.",
+    ),
+}
+CASE_SOLUTIONS = {
+    "learning rate too high": "Learning rate too high (2.0). The first loss is normal, but the first steps change each "
+        "weight matrix by about 20% of its size; the loss jumps about, the second layer's ReLUs die, and the run "
+        "ends at chance. Fix: a smaller learning rate (0.1 here; a learning-rate range test finds it).",
+    "learning rate too low": "Learning rate too low (0.002). Ratios near 10⁻⁴ and a loss that barely leaves ln 10. "
+        "Fix: a larger learning rate (0.1).",
+    "dead ReLUs": "Dead ReLUs: the hidden biases started at −3, so almost every ReLU outputs 0 for every input and "
+        "passes back no gradient; the ratios are 0. Fix: start the biases at 0 (or small and positive), or use a "
+        "leaky ReLU.",
+    "saturated sigmoids": "Saturated sigmoids: the weights started 12 times too large, so the sigmoids' inputs are large "
+        "and their slopes tiny; the first loss is 7.5 and learning crawls (test accuracy 50% after 12 epochs). Fix: "
+        "the default initialization (or ReLU, or normalization).",
+    "forgotten zero_grad": "A forgotten zero_grad(): gradients accumulate across steps, so each step is the sum of all "
+        "the gradients so far. The run learns for two epochs (71% test accuracy), then the growing steps wreck it. "
+        "Fix: optimizer.zero_grad() before every backward().",
+    "loss summed instead of averaged": "The loss was summed over the batch: the first loss is 73.9 = 32 × 2.31, and "
+        "every gradient is 32 times the averaged one, as if the learning rate were 3.2. Fix: reduction='mean' (or "
+        "divide the learning rate by the batch size).",
+    "inputs not normalized": "Inputs not normalized: the pixels went in as 0-255. The first layer's pre-activations "
+        "are in the hundreds, the first loss is 17.5, the first updates are enormous and kill every first-layer "
+        "ReLU. Fix: standardize each input (subtract the training mean, divide by the spread).",
+    "labels shuffled apart from their inputs": "The labels were shuffled apart from their images (a bug that happens "
+        "when inputs and labels are shuffled separately). The network can only memorize: training accuracy creeps "
+        "to 25% while test accuracy stays at chance. Fix: shuffle inputs and labels with the same permutation.",
+}
 
 EXERCISES = [
     # ------------------------------------------------------------------ 09: optimizers
@@ -282,4 +353,26 @@ EXERCISES = [
                  "and each receives 2 × 1/9 ≈ 0.222: the gradient is spread evenly.\n"
                  "Answer: 0.222 (to 3 significant figures)",
     ),
+    # ------------------------------------------------------------------ 14: when training fails
+    Exercise(
+        id="14.initial_loss",
+        title="The loss to expect at the start from a classifier with 5 classes",
+        kind="number", expected=math.log(5), precision=SignificantFigures(3),
+        hints=(
+            "At the start, a well-initialized classifier gives every class about the same probability.",
+            "With C classes that probability is 1/C, and cross-entropy is −ln(probability of the true class).",
+        ),
+        solution="Small random weights give logits near 0, so softmax gives every class about 1/5, and the "
+                 "cross-entropy of every example is −ln(1/5) = ln 5 ≈ 1.61. A first loss far from it means the "
+                 "logits are not small: a bad initialization, inputs on the wrong scale, or a loss summed over the "
+                 "batch instead of averaged.\n"
+                 "Answer: 1.61 (to 3 significant figures)",
+    ),
+    *[Exercise(
+        id=f"14.case_{letter.lower()}",
+        title=f"The cause of the gallery's case {letter}",
+        kind="choice", expected=cause, options=CAUSES,
+        hints=CASE_HINTS[cause],
+        solution=CASE_SOLUTIONS[cause] + f"\nAnswer: {cause!r}",
+    ) for letter, (_settings, cause) in CASES.items()],
 ]
