@@ -92,7 +92,9 @@ def symptoms(record: clinic.Record) -> str:
     if record.update_ratios:
         first_epoch = np.array(record.update_ratios[:record.steps_per_epoch])
         medians = ", ".join(f"{m:.1g}" for m in np.median(first_epoch, axis=0))
-        parts.append(f"In the first epoch the update-to-weight ratios of the three layers had medians {medians}.")
+        parts.append(f"In the first epoch the update-to-weight ratios of the three layers had medians {medians}; the "
+                     f"largest ratio went from {first_epoch[0].max():.1g} at the first step to at most "
+                     f"{first_epoch.max():.1g}.")
     if record.test_accuracies:
         parts.append(f"After {record.epochs_done} epoch{'s' * (record.epochs_done != 1)}: training accuracy "
                      f"{record.train_accuracies[-1]:.0%}, test accuracy {record.test_accuracies[-1]:.0%}.")

@@ -31,18 +31,20 @@ CASE_HINTS = {
     ),
     "dead ReLUs": (
         "Look at the bottom-right panel first, then at the ratios: which layers are changing at all?",
-        "From the first epoch almost every hidden ReLU outputs 0 for every example, while the first loss is normal and "
-        "the learning rate has not had time to do damage: the units started switched off.",
+        "The first loss is normal and the very first step changes nothing (ratio 0): almost every hidden ReLU outputs "
+        "0 for every example before any step was taken, so no step killed them. They started switched off.",
     ),
-    "saturated sigmoids": (
-        "The first loss is far above ln 10, and the hidden units are sigmoids. What does the bottom-right panel show?",
-        "Half of the first layer's outputs sit where the sigmoid is flat (slope below 5% of its top), so little "
-        "gradient gets through: learning crawls. The weights started too large.",
+    "saturated tanh units": (
+        "The first loss is far above ln 10 while the ratios look ordinary. What does the bottom-right panel show?",
+        "About 70% of the hidden outputs sit where the activation is flat (slope below 5% of its top: the panel says "
+        "\"saturated\", so these are tanh units), so little gradient gets through: learning crawls. The weights "
+        "started too large.",
     ),
     "forgotten zero_grad": (
         "The run learned at first. Look at how the update-to-weight ratios change from step to step.",
-        "The ratios keep growing though nothing else changes: each step's gradient is added to all the earlier ones, "
-        "so the steps grow until training falls apart.",
+        "The ratios grow tenfold over the first three epochs though nothing else changes: each step's gradient is "
+        "added to all the earlier ones, so the steps grow until training falls apart (then, with units dead, they "
+        "shrink again).",
     ),
     "loss summed instead of averaged": (
         "Compare the first loss with ln 10 = 2.30. By what factor is it off? Is that number familiar?",
@@ -50,14 +52,15 @@ CASE_HINTS = {
         "is 32 times too big.",
     ),
     "inputs not normalized": (
-        "The first loss is 17.5, far above ln 10, with a healthy learning rate. What makes the first layer's outputs so big?",
-        "The first layer's first updates are huge and then every first-layer ReLU is dead: its inputs are in the "
-        "hundreds, so its pre-activations are too. The pixels were fed as 0-255.",
+        "The first loss is 17.5, far above ln 10 but not a multiple of it that a batch size explains, and the first "
+        "steps are huge. What makes the first layer's outputs so big?",
+        "The first updates are huge (ratios above 1) and then every first-layer ReLU is dead: its inputs are in the "
+        "hundreds, so its pre-activations are in the tens to hundreds. The pixels were fed as 0-255.",
     ),
     "labels shuffled apart from their inputs": (
         "The weights change at a healthy rate and no unit is dead. Compare training and test accuracy.",
-        "Training accuracy creeps up (the network starts memorizing) while test accuracy stays near chance: there is "
-        "nothing to learn that carries over, so the labels do not belong to their images.",
+        "Training accuracy creeps up (the network starts memorizing) while test accuracy stays close to chance "
+        "(16%): there is nothing to learn that carries over, so the labels do not belong to their images.",
     ),
 }
 CASE_SOLUTIONS = {
@@ -69,9 +72,10 @@ CASE_SOLUTIONS = {
     "dead ReLUs": "Dead ReLUs: the hidden biases started at −3, so almost every ReLU outputs 0 for every input and "
         "passes back no gradient; the ratios are 0. Fix: start the biases at 0 (or small and positive), or use a "
         "leaky ReLU.",
-    "saturated sigmoids": "Saturated sigmoids: the weights started 12 times too large, so the sigmoids' inputs are large "
-        "and their slopes tiny; the first loss is 7.5 and learning crawls (test accuracy 50% after 12 epochs). Fix: "
-        "the default initialization (or ReLU, or normalization).",
+    "saturated tanh units": "Saturated tanh units: the weights started 10 times too large, so the units' inputs are "
+        "large and their slopes tiny (about 70% of the outputs have a slope below 5% of tanh's top); the first loss "
+        "is 9.6 and learning crawls (test accuracy 50% after 12 epochs, training accuracy 90%). Fix: the default initialization (the same tanh "
+        "network then reaches 96%), or normalization.",
     "forgotten zero_grad": "A forgotten zero_grad(): gradients accumulate across steps, so each step is the sum of all "
         "the gradients so far. The run learns for two epochs (71% test accuracy), then the growing steps wreck it. "
         "Fix: optimizer.zero_grad() before every backward().",
