@@ -1,4 +1,4 @@
-"""Every derivative the lessons 00-03, 06-07 and 10-13 show, three ways here too: SymPy, backprop, central differences.
+"""Every derivative the lessons 00-03, 06-07 and 10-15 show, three ways here too: SymPy, backprop, central differences.
 
 ``bplab.compare`` runs all three routes; each test also checks them against the closed form the
 notebook states (its printed number or its formula), so a lesson and the package cannot drift apart.
@@ -482,3 +482,43 @@ def test_average_pooling_spreads_and_max_pooling_routes_three_ways():
     window = np.array([[1.0, 5.0], [3.0, 2.0]]).reshape(1, 1, 2, 2)
     three_ways(lambda m: 2 * avg_pool2d(m, 2).sum(), {"m": window}, {"m": np.full((1, 1, 2, 2), 0.5)})
     three_ways(lambda m: 2 * max_pool2d(m, 2).sum(), {"m": window}, {"m": np.array([[0.0, 2.0], [0.0, 0.0]]).reshape(1, 1, 2, 2)})
+
+
+# ------------------------------------------------------------------ 15: forward and reverse mode
+
+
+def test_the_lessons_dual_numbers_agree_with_sympy_backprop_and_central_differences():
+    """Notebook 15's Dual class, taken from the notebook, on f(x) = x sin x + exp(x/2) at 1.2, against the three routes."""
+    namespace: dict = {}
+    exec(notebook_cell("5_phd/15_forward_and_reverse_mode.ipynb", "import math\n\nclass Dual:"), namespace)  # noqa: S102
+    dual = namespace["f"](namespace["Dual"](1.2, 1.0))
+    x = sympy.Symbol("x")
+    exact = float(sympy.diff(x * sympy.sin(x) + sympy.exp(x / 2), x).subs(x, 1.2))
+    assert dual.tangent == pytest.approx(exact, rel=1e-12)
+    three_ways("x*sin(x) + exp(0.5*x)", {"x": 1.2}, {"x": exact})
+
+
+def test_the_dual_quotient_exercise_is_the_quotient_rule():
+    from bplab import func
+    from bplab.exercises.catalog.phd import EXERCISES
+
+    [exercise] = [e for e in EXERCISES if e.id == "15.dual_quotient"]
+    _, tangent = func.jvp(lambda t: (6 + 2 * t) / (2 + t), (0.0,), (1.0,))  # the same dual numbers, by bplab's forward mode
+    assert tangent.item() == pytest.approx(exercise.expected) == pytest.approx((2 * 2 - 6 * 1) / 2 ** 2)
+
+
+def test_forward_over_reverse_is_the_hessian_times_v():
+    from bplab import func
+
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(4, 3))
+
+    def loss(x):
+        return ((x.reshape(2, 4) @ W).tanh() ** 2).sum()
+
+    x, v = rng.normal(size=8), rng.normal(size=8)
+    H = func.jacfwd(func.grad(loss))(x).data
+    np.testing.assert_allclose(func.hvp(loss, x, v).data, H @ v, rtol=1e-10, atol=1e-12)
+    grad_at = lambda point: func.grad(loss)(point).data  # noqa: E731
+    numeric = np.stack([(grad_at(x + 1e-5 * e) - grad_at(x - 1e-5 * e)) / 2e-5 for e in np.eye(8)], axis=1)
+    np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-8)

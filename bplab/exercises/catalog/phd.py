@@ -12,28 +12,33 @@ TRUE_FALSE = ("true", "false")
 EXERCISES = [
     # ------------------------------------------------------------------ 15: forward and reverse mode
     Exercise(
-        id="15.dual_product",
-        title="The ε part of (3 + 2ε)(4 + 5ε)",
-        kind="number", expected=23.0, precision=Exact("exactly"),
+        id="15.dual_quotient",
+        title="The ε part of (6 + 2ε)/(2 + ε)",
+        kind="number", expected=-0.5, precision=Exact("exactly"),
         hints=(
-            "Multiply out as you would (a + bε)(c + dε), then use ε² = 0.",
-            "(3 + 2ε)(4 + 5ε) = 12 + 15ε + 8ε + 10ε². The last term vanishes.",
+            "Call the quotient q + q̇ε. Then (q + q̇ε)(2 + ε) must equal 6 + 2ε. Multiply out, using ε² = 0.",
+            "(q + q̇ε)(2 + ε) = 2q + (q + 2q̇)ε. Match the parts: 2q = 6 and q + 2q̇ = 2.",
+            "q = 3, so 3 + 2q̇ = 2. (Or use the quotient rule: (u/v)' = (u'v − uv')/v².)",
         ),
-        solution="(3 + 2ε)(4 + 5ε) = 12 + 3·5ε + 2·4ε + 2·5ε² = 12 + 23ε, since ε² = 0. The ε part, 3·5 + 2·4, is the "
-                 "product rule: (uv)' = u v' + u' v with u = 3, u' = 2, v = 4, v' = 5.\n"
-                 "Answer: 23 (exactly)",
+        solution="Let the quotient be q + q̇ε. Then (q + q̇ε)(2 + ε) = 2q + (q + 2q̇)ε = 6 + 2ε, so q = 3 and "
+                 "3 + 2q̇ = 2, q̇ = −1/2. It is the quotient rule, (u'v − uv')/v² = (2·2 − 6·1)/2² = −1/2: dual numbers "
+                 "divide as (a + ȧε)/(b + ḃε) = a/b + (ȧb − aḃ)/b² ε.\n"
+                 "Answer: -0.5 (exactly)",
     ),
     Exercise(
-        id="15.reverse_passes",
-        title="The number of reverse-mode passes for the Jacobian of a map from 1,000 inputs to 3 outputs",
-        kind="number", expected=3, precision=Exact("a whole number"),
+        id="15.jacrev_passes",
+        title="The passes jacrev makes for the Jacobian of a map from 1,000 inputs to 3 outputs, forward and backward",
+        kind="number", expected=4, precision=Exact("a whole number"),
         hints=(
-            "What does one reverse pass (one VJP, seeded with a unit vector eᵢ) give you: a row or a column of J?",
-            "One VJP with eᵢ gives row i of J. The Jacobian has one row per output.",
+            "What does one backward pass (one VJP, seeded with a unit vector eᵢ) give you: a row or a column of J? And "
+            "what must happen before any backward pass?",
+            "One VJP with eᵢ gives row i of J: three rows, three backward passes. They all walk the same tape, which one "
+            "recorded forward pass makes first.",
         ),
-        solution="A reverse pass seeded with the unit vector eᵢ gives eᵢᵀJ, row i of the 3 × 1,000 Jacobian. Three "
-                 "outputs, three rows: 3 passes (forward mode would need 1,000, one per column).\n"
-                 "Answer: 3 (a whole number)",
+        solution="jacrev runs f once, recording the tape, then one backward pass per output: e₁ᵀJ, e₂ᵀJ, e₃ᵀJ, the three "
+                 "rows of the 3 × 1,000 Jacobian. 1 + 3 = 4 passes (jacfwd would need 1,000, one per column, each "
+                 "recomputing f beside its tangent).\n"
+                 "Answer: 4 (a whole number)",
     ),
     Exercise(
         id="15.reverse_always_cheaper",
