@@ -382,10 +382,11 @@ def open_offline(browser: object, page_file: Path, width: int = 1280) -> tuple[o
     return page, troubles
 
 
+#: Drawn: plotly made its SVG and put a trace in it (a heatmap is drawn as an image in a group "hm", not a "trace").
 _JS_FIGURES = """
 () => [...document.querySelectorAll('.plotly-graph-div')].map(div =>
   div.classList.contains('js-plotly-plot') && div.querySelector('svg.main-svg') !== null
-  && div.querySelectorAll('svg.main-svg .trace').length > 0)
+  && div.querySelectorAll('svg.main-svg .trace, svg.main-svg .hm image').length > 0)
 """
 
 _JS_MATH = """

@@ -34,7 +34,7 @@ KERNELS = {
     "horizontal edges": [[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]],
     "blur": [[1 / 9] * 3] * 3,
     "sharpen": [[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]],
-    "top-left corner": [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],  # y_ij = x_ij: shows the flip plainly
+    "top-left corner": [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],  # y_ij = x_ij: the gradient lands where the pixel was read
 }
 POOLINGS = ("none", "max 2×2", "average 2×2")
 #: The image's scale: ink on paper (black strokes on white), apart from the signed maps' purple and orange.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from harness import run_notebook
+from harness import LabServer, run_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -20,12 +21,31 @@ LESSONS = sorted(p.relative_to(NOTEBOOKS) for p in NOTEBOOKS.glob("[1-5]_*/*.ipy
 LATENCY_RATIO_LIMIT = 2.0
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_lesson_in_the_browser(lesson: Path, tmp_path: Path, chromium, lab_server, artifacts: Path, start_page_run) -> None:
-    root = tmp_path / "course"
+@pytest.fixture(scope="module")
+def course_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """One JupyterLab over one copy of the course for every lesson (a server per lesson cost ~10 s each)."""
+    root = tmp_path_factory.mktemp("lessons") / "course"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))  # a copy: the repo stays untouched
-    server = lab_server(root)
-    run = run_notebook(chromium, server, lesson.as_posix(), artifacts, lesson.stem)
+    server = LabServer(root, tmp_path_factory.mktemp("lessons-lab")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def shut_down_kernels(server: LabServer) -> None:
+    """Stop every kernel: a lesson's explorers must not still be working while the next lesson is measured."""
+    for session in server.api("/api/sessions"):
+        server.api(f"/api/sessions/{session['id']}", method="DELETE")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lesson_in_the_browser(lesson: Path, chromium, course_server: LabServer, artifacts: Path, start_page_run) -> None:
+    server = course_server
+    try:
+        run = run_notebook(chromium, server, lesson.as_posix(), artifacts, lesson.stem)
+    finally:
+        shut_down_kernels(server)
     print(run.summary())
     for note in run.notes:
         print("  note:", note)

@@ -25,14 +25,35 @@ def neuron_shown(page, k: int) -> str:
             f".some(p => JSON.stringify(p.layout || {{}}).includes('Neuron {k} of'))")
 
 
+LOST_PRESSES: list[str] = []  # key presses the slider never took (focus elsewhere): pressed again, and reported
+
+
 def move_neuron(page, k: int, timeout_s: float = 30.0) -> float:
-    """Press the neuron slider's arrow to neuron ``k``; milliseconds until the plot shows that neuron."""
+    """Press the neuron slider's arrow to neuron ``k``; milliseconds until the plot shows that neuron.
+
+    A press the slider did not take (its value unchanged after 5 s: the key went elsewhere, nothing reached the
+    kernel) is pressed again once and timed from then; a press the slider took but the plot never showed fails,
+    with what the slider and the plot show."""
     handle = slider(page, NEURON).locator(".noUi-handle").first
-    handle.focus()
-    current = int(float(handle.get_attribute("aria-valuenow")))
-    started = time.monotonic()
-    handle.press("ArrowRight" if k > current else "ArrowLeft")
-    page.wait_for_function(neuron_shown(page, k), polling="raf", timeout=timeout_s * 1000)
+    for attempt in range(2):
+        handle.focus()
+        current = int(float(handle.get_attribute("aria-valuenow")))
+        started = time.monotonic()
+        handle.press("ArrowRight" if k > current else "ArrowLeft")
+        try:
+            page.wait_for_function(f"(h) => Number(h.getAttribute('aria-valuenow')) === {k}", arg=handle.element_handle(),
+                                   timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: the press was lost
+            LOST_PRESSES.append(f"to neuron {k} (attempt {attempt + 1})")
+    try:
+        page.wait_for_function(neuron_shown(page, k), polling="raf", timeout=timeout_s * 1000)
+    except Exception as exc:  # noqa: BLE001 - say what the page shows
+        shown = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(p => "
+                              "((p.layout || {}).title || {}).text || '')")
+        raise AssertionError(f"neuron {k}: the slider shows {handle.get_attribute('aria-valuenow')}, the plots' titles "
+                             f"{shown}; lost presses {LOST_PRESSES}; status: "
+                             f"{page.locator('.jp-Notebook').inner_text()[-400:]!r}") from exc
     return (time.monotonic() - started) * 1000
 
 
@@ -67,6 +88,7 @@ def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, 
         page.close()
     ratio = statistics.median(during) / statistics.median(trivial)
     print(f"responsiveness: trivial change median {statistics.median(trivial):.0f} ms {trivial}; during a 1,000-epoch "
-          f"batch-1 run {statistics.median(during):.0f} ms {during}; ratio {ratio:.2f} (limit 3)")
+          f"batch-1 run {statistics.median(during):.0f} ms {during}; ratio {ratio:.2f} (limit 3); "
+          f"key presses the slider did not take: {LOST_PRESSES or 'none'}")
     assert not run.kernel_errors, run.kernel_errors
     assert ratio <= 3.0
