@@ -38,7 +38,16 @@ _TITLE_MARK = "\x00title {}"  # a stand-in subplot title, replaced by the real o
 
 @lru_cache(maxsize=None)
 def _template(name: str) -> dict[str, Any]:
-    return pio.templates[name].to_plotly_json()
+    """plotly's template ``name``, with tick labels that may overflow the figure's edge.
+
+    plotly's default ("hide past div") measures every tick label's box on every redraw to hide
+    those that would cross the edge; no course figure has such labels, and the measuring cost
+    a four-panel explorer a fifth of its redraw (Chromium: 107 ms against 130 ms a frame).
+    """
+    template = pio.templates[name].to_plotly_json()
+    for axis in ("xaxis", "yaxis"):
+        template.setdefault("layout", {}).setdefault(axis, {})["ticklabeloverflow"] = "allow"
+    return template
 
 
 @lru_cache(maxsize=None)
@@ -116,6 +125,18 @@ class Grid:
     def yaxis(self, row: int, col: int) -> dict[str, Any]:
         """The layout's y axis of cell ``(row, col)``, to update in place."""
         return self.layout.setdefault("yaxis" + self._number(row, col), {})
+
+    def fix_margins(self) -> None:
+        """Axes that keep the figure's margins as given (set them wide enough for the tick labels and titles).
+
+        By default plotly measures every tick label on each redraw and widens a margin that is too
+        narrow, then draws again: in a live explorer whose axis ranges move with each frame, that cost
+        the depth explorer a third of its redraw (Chromium: 61 ms a frame, 39 ms with fixed margins).
+        """
+        for row in range(1, self.rows + 1):
+            for col in range(1, self.cols + 1):
+                self.xaxis(row, col)["automargin"] = False
+                self.yaxis(row, col)["automargin"] = False
 
 
 def plain_figure(traces: Sequence[dict[str, Any]], layout: dict[str, Any] | None = None, **overrides: Any) -> go.Figure:

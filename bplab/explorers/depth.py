@@ -223,8 +223,9 @@ class DepthExplorer(Explorer):
             grid.xaxis(*cell).update(title=dict(text="layer"), range=[0.5, depth + 0.5])
             grid.yaxis(*cell).update(type="log", exponentformat="power", range=log_range(values),
                                      title=dict(text="root mean square" if cell == (2, 1) else "‖∂L/∂W‖"))
+        grid.fix_margins()
         return plain_figure(traces, grid.layout, height=720, legend=dict(orientation="h", y=-0.1),
-                            margin=dict(l=80, r=20, t=60, b=40))  # room for the left axes' titles
+                            margin=dict(l=90, r=20, t=60, b=40))  # room for the left axes' titles, 10^-44 included
 
     def describe(self, s: DepthState) -> str:
         p = s.params

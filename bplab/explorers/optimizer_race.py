@@ -91,9 +91,10 @@ MAP_WIDTH = 0.47  # the map's column (paper units)
 MAP_BOTTOM = 0.36  # the map takes the left column above this height (paper units); the legends sit below it
 RATE_SHOWN = 1.25  # the theory panel's top: rates above it (fast divergence) are drawn at the edge
 #: plotly_white's look for the axes, written out: building its whole template costs a third of a draw (measured
-#: 11 ms of 34), and with ``template="none"`` these few settings give the same picture.
+#: 11 ms of 34), and with ``template="none"`` these few settings give the same picture. Tick labels may overflow the
+#: figure's edge, as in every course figure (see plain_figures._template: plotly measures each label otherwise).
 AXIS_STYLE = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", zerolinecolor="#EBF0F8", zerolinewidth=2, ticks="",
-                  automargin=True)
+                  automargin=True, ticklabeloverflow="allow")
 #: The map's colours: low loss darker, high loss white (a grey scale: no hue to confuse with the racers').
 CONTOUR_SCALE = [[0.0, "#8E969E"], [0.5, "#D5DADF"], [1.0, "#FFFFFF"]]
 

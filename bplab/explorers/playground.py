@@ -292,8 +292,9 @@ class Playground(Explorer):
         top = min(max(finite), 3 * max(s.run.train_loss[0], s.run.test_loss[0])) if finite else 1.0
         grid.yaxis(1, 2).update(title=dict(text="loss"), range=[0, 1.05 * top])  # a blow-up does not flatten the rest
         grid.yaxis(2, 1).update(title=dict(text="‖∂L/∂W‖"), type="log", dtick=1)
+        grid.fix_margins()
         return plain_figure(traces, grid.layout, height=760, legend=dict(orientation="h", y=-0.08),
-                            margin=dict(l=50, r=20, t=60, b=40))
+                            margin=dict(l=75, r=20, t=60, b=40))  # room for the log axis's labels and title
 
     def describe(self, s: PlaygroundState) -> str:
         run = s.run

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.utils import PlotlyJSONEncoder
 import pytest
 from plotly.subplots import make_subplots
@@ -64,12 +65,19 @@ def test_the_check_catches_a_misspelt_property() -> None:
         checked(planted)
 
 
+def course_template() -> go.layout.Template:
+    """plotly_white with one change: tick labels are not measured to hide those past the figure's edge."""
+    template = go.layout.Template(pio.templates["plotly_white"])
+    template.layout.xaxis.ticklabeloverflow = template.layout.yaxis.ticklabeloverflow = "allow"
+    return template
+
+
 def test_a_plain_figure_equals_the_checked_one() -> None:
     """Same JSON as the figure plotly's own builders make: named scales written out, template in place."""
     x = np.linspace(0, 1, 5)
     plain = plain_figure([dict(type="heatmap", x=x, y=x, z=np.outer(x, x), colorscale="Viridis")], title=dict(text="t"))
     built = go.Figure(go.Heatmap(x=x, y=x, z=np.outer(x, x), colorscale="Viridis"))
-    built.update_layout(template="plotly_white", title=dict(text="t"), font=plain.layout.font, margin=plain.layout.margin,
+    built.update_layout(template=course_template(), title=dict(text="t"), font=plain.layout.font, margin=plain.layout.margin,
                         colorway=plain.layout.colorway)
     assert plain.to_plotly_json()["layout"] == built.to_plotly_json()["layout"]
     assert plain.data[0].colorscale == built.data[0].colorscale or \
@@ -94,7 +102,7 @@ def test_grid_cells_are_the_cells_of_make_subplots(rows: int, cols: int) -> None
 
 def test_explorer_figures_wear_the_course_template() -> None:
     plain = plain_figure([], Grid(1, 2).layout)
-    assert plain.to_plotly_json()["layout"]["template"] == go.Figure(layout=dict(template="plotly_white")).to_plotly_json()["layout"]["template"]
+    assert plain.to_plotly_json()["layout"]["template"] == go.Figure(layout=dict(template=course_template())).to_plotly_json()["layout"]["template"]
 
 
 def test_grid_copies_do_not_share_state() -> None:
@@ -125,3 +133,12 @@ def test_the_base_layouts_colours_are_the_palettes_sequence():
     from bplab.plots import BASE_LAYOUT, SEQUENCE
 
     assert BASE_LAYOUT["colorway"] == SEQUENCE
+
+
+def test_fixed_margins_cover_every_axis_of_the_grid() -> None:
+    grid = Grid(2, 3, titles=("a", "b", "c", "d", "e", "f"))
+    grid.yaxis(2, 2)["type"] = "log"
+    grid.fix_margins()
+    axes = {name: axis for name, axis in grid.layout.items() if name.startswith(("xaxis", "yaxis"))}
+    assert len(axes) == 12 and all(axis["automargin"] is False for axis in axes.values())
+    assert grid.yaxis(2, 2)["type"] == "log"  # what was set before stays
