@@ -41,6 +41,7 @@ from bplab.explorers.optimizer_race import OptimizerRace
 from bplab.explorers.playground import Playground
 from bplab.explorers.secant import SecantExplorer
 from bplab.explorers.slowdown import SlowdownExplorer
+from bplab.explorers.swell import SwellExplorer
 from bplab.explorers.through_time import TimeExplorer
 from bplab.explorers.welcome import WelcomeExplorer
 
@@ -49,7 +50,7 @@ EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
     BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer, ClinicExplorer, GalleryExplorer,
-    ModeExplorer,
+    ModeExplorer, SwellExplorer,
 ]
 
 
@@ -62,6 +63,7 @@ EXTRA_ROWS = [
     (DepthExplorer, "init_scale", "the scale moved"),
     (TimeExplorer, "scale", "the singular value moved"),
     (ConvolutionExplorer, "kernel", "another kernel"),
+    (SwellExplorer, "depth", "one depth deeper, measured before"),
 ]
 
 
