@@ -522,3 +522,51 @@ def test_forward_over_reverse_is_the_hessian_times_v():
     grad_at = lambda point: func.grad(loss)(point).data  # noqa: E731
     numeric = np.stack([(grad_at(x + 1e-5 * e) - grad_at(x - 1e-5 * e)) / 2e-5 for e in np.eye(8)], axis=1)
     np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------------ 16: symbolic against automatic
+
+
+def test_the_sine_chains_derivative_three_ways_and_the_printed_value():
+    three_ways("sin(sin(sin(x)))", {"x": 0.3},
+               {"x": math.cos(0.3) * math.cos(math.sin(0.3)) * math.cos(math.sin(math.sin(0.3)))})
+    three_ways("sin(sin(sin(x)))", {"x": 0.3}, {"x": 0.875437398633863})
+
+
+def test_the_softplus_derivative_three_ways_and_its_stable_form():
+    for x in (-3.0, 0.5, 4.0):
+        three_ways("log(1 + exp(x))", {"x": x}, {"x": 1 / (1 + math.exp(-x))})
+        three_ways("x + log(1 + exp(-x))", {"x": x}, {"x": 1 / (1 + math.exp(-x))})  # the rewritten program
+    t = sympy.Symbol("t", real=True)
+    assert sympy.simplify(sympy.diff(sympy.log(1 + sympy.exp(t)), t) - 1 / (1 + sympy.exp(-t))) == 0
+    big = Value(800.0)
+    stable = big + (1 + (-big).exp()).log()
+    stable.backward()
+    assert big.grad == 1.0 and stable.item() == 800.0
+    naive_input = Value(800.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        (1 + naive_input.exp()).log().backward()
+    assert np.isnan(naive_input.grad)  # the naive program's fault, as the lesson shows
+
+
+def test_backprop_through_newtons_loop_is_the_derivative_of_the_square_root():
+    for a_value in (2.0, 0.3, 10.0):
+        a = Value(a_value)
+        guess = Value(1.0, requires_grad=False)
+        while abs(guess.item() ** 2 - a.item()) > 1e-12:
+            guess = 0.5 * (guess + a / guess)
+        guess.backward()
+        three_ways("sqrt(a)", {"a": a_value}, {"a": 1 / (2 * math.sqrt(a_value))})
+        assert a.grad == pytest.approx(1 / (2 * math.sqrt(a_value)), rel=1e-10)
+
+
+def test_the_swell_exercises_answers_are_the_packages_counts():
+    from bplab.exercises.catalog.phd import EXERCISES
+    from bplab.swell import measure
+
+    expected = {e.id: e.expected for e in EXERCISES}
+    assert expected["16.sin_chain_tree"] == measure("sin chain", 5).tree == 19
+    counts = [measure("logistic map", d).function_tree for d in range(1, 11)]
+    assert all(later == 2 * earlier + 2 for earlier, later in zip(counts, counts[1:]))  # the hinted recurrence
+    closed_form = lambda k: 3 * 2 ** k - 2  # noqa: E731
+    assert counts == [closed_form(k) for k in range(1, 11)] and expected["16.logistic_function_tree"] == closed_form(20)

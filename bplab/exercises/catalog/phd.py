@@ -5,7 +5,7 @@ from __future__ import annotations
 from bplab.exercises.registry import Exercise
 from bplab.exercises.answers import Exact
 
-NOTEBOOKS = {"15": "Forward mode and reverse mode"}
+NOTEBOOKS = {"15": "Forward mode and reverse mode", "16": "Symbolic against automatic differentiation"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -54,6 +54,77 @@ EXERCISES = [
                  "wins by a factor of the number of parameters, which is why backprop uses it; but for a map with few "
                  "inputs and many outputs (a curve's tangent, the sensitivities of many outputs to one parameter), "
                  "forward mode is cheaper, as the measurements showed for n < m.\n"
+                 "Answer: false",
+    ),
+    # ------------------------------------------------------------------ 16: symbolic against automatic
+    Exercise(
+        id="16.sin_chain_tree",
+        title="Operations in the tree of d/dx sin(sin(sin(sin(sin x)))), depth 5",
+        kind="number", expected=19, precision=Exact("a whole number"),
+        hints=(
+            "Write the derivative out by the chain rule: a product of five cosines, cos(s₄)·cos(s₃)·…·cos(s₀).",
+            "Here s₀ = x, s₁ = sin x, s₂ = sin(sin x), and so on: s_j is j sines deep, so it takes j operations. Count "
+            "the multiplications of the product, the five cosines, and the sines inside them.",
+            "4 multiplications + 5 cosines + (0 + 1 + 2 + 3 + 4) sines.",
+        ),
+        solution="By the chain rule, d/dx sin⁵(x) = cos(s₄)·cos(s₃)·cos(s₂)·cos(s₁)·cos(s₀) with s_j = sin applied j "
+                 "times to x. As a tree: 4 multiplications join the 5 factors, each factor has 1 cosine, and the "
+                 "cosine of s_j holds its own copy of the chain below, j sines: 0 + 1 + 2 + 3 + 4 = 10. In all "
+                 "4 + 5 + 10 = 19, which grows with depth squared, (k² + 3k)/2 − 1. Shared, the sines are computed "
+                 "once: 3k − 2 = 13, like backprop's 3 per step.\n"
+                 "Answer: 19 (a whole number)",
+    ),
+    Exercise(
+        id="16.logistic_function_tree",
+        title="Operations in the tree of the logistic map itself at depth 20",
+        kind="number", expected=3 * 2 ** 20 - 2, precision=Exact("a whole number"),
+        hints=(
+            "One step 4ℓ(1 − ℓ) holds ℓ twice: the tree at depth k holds two copies of the tree at depth k − 1.",
+            "The table's counts are 4, 10, 22, 46, 94: each is twice the one before, plus 2 (SymPy folds the 4s into "
+            "one coefficient). So T(k) = 2·T(k − 1) + 2 with T(1) = 4.",
+            "T(k) + 2 doubles at each step: T(k) + 2 = 6·2^(k−1) = 3·2^k. Put k = 20.",
+        ),
+        solution="Each step holds the previous one twice, so the tree doubles: the table's counts 4, 10, 22, 46, 94 "
+                 "satisfy T(k) = 2·T(k − 1) + 2, so T(k) + 2 = 6·2^(k−1) = 3·2^k, and T(k) = 3·2^k − 2. At depth 20: "
+                 "3·1,048,576 − 2 = 3,145,726 operations, for a function that a program computes in 60 (3 a step). "
+                 "The tree of a function is not its cost; a shared graph's size is.\n"
+                 "Answer: 3145726 (a whole number)",
+    ),
+    Exercise(
+        id="16.autodiff_is_numerical",
+        title='Is it true? "Automatic differentiation approximates derivatives numerically, like finite differences"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "Compare the three routes printed for sin(sin(sin x)): how far was backprop from SymPy's exact value, and "
+            "how far was the central difference?",
+            "Backprop applies the exact local derivative of each operation (cos for sin) and multiplies them: the only "
+            "error is floating-point rounding, as when SymPy's formula is evaluated.",
+        ),
+        solution="False.\n"
+                 "Automatic differentiation evaluates the exact derivative of the program: each primitive's exact local "
+                 "derivative, combined by the chain rule. Its error is rounding only (about 1e-16 relative here), like "
+                 "evaluating SymPy's formula. Finite differences approximate the derivative with a step h and carry a "
+                 "truncation error of order h² besides rounding (here 5e-12 in all, mostly the rounding that dividing by 2h amplifies).\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="16.cse_as_cheap",
+        title=('Is it true? "After common-subexpression elimination, a symbolic gradient\'s operation count grows no faster '
+               'with depth than backprop\'s"'),
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "Look at the logistic map's table: how much does each column grow from one depth to the next?",
+            "Backprop grows by 8 operations a step. Does the CSE column grow by a fixed amount too? And Speelpenning's "
+            "product, as n doubles?",
+        ),
+        solution="False.\n"
+                 "CSE removes repeated sub-expressions, and the savings are huge (98,560 operations to 282 for the "
+                 "logistic map at depth 10). But it starts from the derivative's formula, where the product rule has "
+                 "already spread a product of n factors into n terms of n − 1 factors: order n² however it is shared. "
+                 "The CSE column grows by more each step (by 51 operations from depth 9 to 10), backprop's by 8; for "
+                 "Speelpenning's product the CSE gradient is quadratic in n, backprop's 3(n − 1). (At small depths the "
+                 "counts are close, and generated CSE code can even run faster than an interpreted graph: the claim is "
+                 "about growth.)\n"
                  "Answer: false",
     ),
 ]
