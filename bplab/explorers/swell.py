@@ -115,7 +115,7 @@ class SwellExplorer(Explorer):
         top = s.params["depth"]
         for cell in ((1, 1), (1, 2)):
             grid.xaxis(*cell).update(title=dict(text="depth"), range=[0.5, top + 0.5], dtick=1 if top <= 10 else 2)
-            grid.yaxis(*cell).update(type="log", exponentformat="power")
+            grid.yaxis(*cell).update(type="log", exponentformat="power", dtick=1)  # decades only: no minor labels
         grid.yaxis(1, 1)["title"] = dict(text="operations (log scale)")
         grid.yaxis(1, 2)["title"] = dict(text="milliseconds (log scale)")
         grid.fix_margins()
