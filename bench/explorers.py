@@ -35,6 +35,7 @@ from bplab.explorers.graph_stepper import GraphStepper
 from bplab.explorers.guessing import GuessingGame
 from bplab.explorers.high_low import HighLowGame
 from bplab.explorers.line_classifier import LineClassifier
+from bplab.explorers.memory import CheckpointExplorer
 from bplab.explorers.modes import ModeExplorer
 from bplab.explorers.one_weight import OneWeightExplorer
 from bplab.explorers.optimizer_race import OptimizerRace
@@ -50,7 +51,7 @@ EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
     BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer, ClinicExplorer, GalleryExplorer,
-    ModeExplorer, SwellExplorer,
+    ModeExplorer, SwellExplorer, CheckpointExplorer,
 ]
 
 

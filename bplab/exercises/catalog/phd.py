@@ -5,7 +5,8 @@ from __future__ import annotations
 from bplab.exercises.registry import Exercise
 from bplab.exercises.answers import Exact
 
-NOTEBOOKS = {"15": "Forward mode and reverse mode", "16": "Symbolic against automatic differentiation"}
+NOTEBOOKS = {"15": "Forward mode and reverse mode", "16": "Symbolic against automatic differentiation",
+             "17": "Memory and higher order"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -126,5 +127,50 @@ EXERCISES = [
                  "counts are close, and generated CSE code can even run faster than an interpreted graph: the claim is "
                  "about growth.)\n"
                  "Answer: false",
+    ),
+    # ------------------------------------------------------------------ 17: memory and higher order
+    Exercise(
+        id="17.sqrt_segments",
+        title="The number of segments k that makes the peak k + 2n/k smallest for a chain of n = 50 layers",
+        kind="number", expected=10, precision=Exact("a whole number"),
+        hints=(
+            "Between the passes each segment keeps one array; recomputing a segment of n/k layers needs 2 arrays a layer.",
+            "Minimize p(k) = k + 2n/k: set its derivative 1 − 2n/k² to zero.",
+            "k = √(2n) = √100.",
+        ),
+        solution="The peak is about k + 2n/k arrays: k segment outputs kept, plus one segment of n/k layers recomputed, "
+                 "each keeping its product and its tanh. Its derivative 1 − 2n/k² vanishes at k = √(2n) = √100 = 10, where "
+                 "the peak is 10 + 10 = 20 arrays, against 100 without checkpointing. (Counting one array a layer gives "
+                 "the textbook k = √n.)\n"
+                 "Answer: 10 (a whole number)",
+    ),
+    Exercise(
+        id="17.checkpoint_changes_gradients",
+        title='Is it true? "Checkpointing changes the gradients a little, because the activations are recomputed"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "What did np.array_equal say about the gradients with and without checkpointing?",
+            "The recomputation runs the same operations on the same numbers in the same order. Can the result differ?",
+        ),
+        solution="False.\n"
+                 "The recomputed segment runs the same floating-point operations on the same inputs in the same order, so "
+                 "it reproduces the activations bit for bit, and the gradients are identical to the plain run's, not "
+                 "merely close. What changes is the cost: memory down, one more forward pass. (It holds as long as the "
+                 "segment is deterministic: dropout must replay the same random mask, which is why torch.utils.checkpoint "
+                 "saves the random state.)\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="17.stable_rate",
+        title="Above which learning rate does gradient descent diverge near a minimum whose Hessian has top eigenvalue 8?",
+        kind="number", expected=0.25, precision=Exact("exactly"),
+        hints=(
+            "Near the minimum, the component along the top eigenvector is multiplied by (1 − ηλ) each step.",
+            "It shrinks while |1 − ηλ| < 1, that is while 0 < η < 2/λ.",
+        ),
+        solution="Along the eigenvector of λ_max, one step multiplies the distance to the minimum by 1 − ηλ_max. That "
+                 "grows in size once |1 − ηλ_max| > 1, so for η > 2/λ_max = 2/8 = 0.25 (lesson 09's 2/λ_max boundary, "
+                 "now with λ_max measured by power iteration on Hessian-vector products).\n"
+                 "Answer: 0.25 (exactly)",
     ),
 ]
