@@ -570,3 +570,64 @@ def test_the_swell_exercises_answers_are_the_packages_counts():
     assert all(later == 2 * earlier + 2 for earlier, later in zip(counts, counts[1:]))  # the hinted recurrence
     closed_form = lambda k: 3 * 2 ** k - 2  # noqa: E731
     assert counts == [closed_form(k) for k in range(1, 11)] and expected["16.logistic_function_tree"] == closed_form(20)
+
+
+# ------------------------------------------------------------------ 17: memory and higher order
+
+
+def lesson_17_network(points: int = 40):
+    from bplab import func
+
+    rng = np.random.default_rng(0)
+    X = np.linspace(-2, 2, points).reshape(-1, 1)
+    Y = np.sin(1.5 * X) + 0.1 * rng.standard_normal(X.shape)
+
+    def loss_of(theta):
+        W1, b1, W2, b2 = theta[0:8].reshape(1, 8), theta[8:16], theta[16:24].reshape(8, 1), theta[24:25]
+        return ((((X @ W1 + b1).tanh() @ W2 + b2) - Y) ** 2).mean()
+
+    return loss_of, 0.5 * rng.standard_normal(25), func
+
+
+def test_the_lessons_hessian_vector_product_three_ways():
+    """Reverse over reverse, forward over reverse, SymPy's Hessian, and central differences of gradients agree
+    (the lesson's network on 4 of its points: SymPy's Hessian of all 40 takes minutes)."""
+    from bplab.engine import gradients
+    from bplab.symbolic import symbolic_graph
+
+    loss_of, theta, func = lesson_17_network(points=4)
+    v = np.random.default_rng(3).standard_normal(25)
+    t = Value(theta)
+    (g,) = gradients(loss_of(t), [t], create_graph=True)
+    (reverse,) = gradients((g * Value(v, requires_grad=False)).sum(), [t])
+    forward = func.hvp(loss_of, theta, v).data
+    step = 1e-5
+    numeric = (func.grad(loss_of)(theta + step * v).data - func.grad(loss_of)(theta - step * v).data) / (2 * step)
+    symbols = sympy.symbols("t0:25", real=True)
+    objects, leaves = symbolic_graph(loss_of(Value(theta, name="t")))
+    [(_, leaf_symbols)] = leaves.values()
+    expr = objects[()].subs(dict(zip(leaf_symbols.ravel().tolist(), symbols)))
+    hessian = sympy.lambdify(symbols, sympy.hessian(expr, symbols))(*theta)
+    np.testing.assert_allclose(reverse, forward, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(np.asarray(hessian, dtype=float) @ v, forward, rtol=1e-8, atol=1e-11)
+    np.testing.assert_allclose(numeric, forward, rtol=1e-5, atol=1e-8)
+
+
+def test_the_curvature_step_and_power_iteration_on_a_quadratic():
+    """On L = ½ θᵀAθ the quadratic model is exact: 1/c is the best step along -g, power iteration finds λ_max."""
+    from bplab import func
+
+    rng = np.random.default_rng(4)
+    Q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    A = Q @ np.diag([0.5, 1, 2, 3, 5, 9.0]) @ Q.T
+    loss = lambda theta: 0.5 * (theta * (Value(A, requires_grad=False) @ theta)).sum()  # noqa: E731
+    theta = rng.standard_normal(6)
+    g = A @ theta
+    c = g @ func.hvp(loss, theta, g).data / (g @ g)
+    step_losses = lambda eta: 0.5 * (theta - eta * g) @ A @ (theta - eta * g)  # noqa: E731
+    assert step_losses(1 / c) < min(step_losses(1 / c * (1 + d)) for d in (-1e-3, 1e-3))
+    u = np.ones(6)
+    for _ in range(200):
+        u = func.hvp(loss, theta, u).data
+        u /= np.linalg.norm(u)
+    assert u @ func.hvp(loss, theta, u).data == pytest.approx(9.0, rel=1e-9)

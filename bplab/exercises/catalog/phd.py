@@ -157,12 +157,13 @@ EXERCISES = [
                  "it reproduces the activations bit for bit, and the gradients are identical to the plain run's, not "
                  "merely close. What changes is the cost: memory down, one more forward pass. (It holds as long as the "
                  "segment is deterministic: dropout must replay the same random mask, which is why torch.utils.checkpoint "
-                 "saves the random state.)\n"
+                 "saves the random state, and nondeterministic GPU kernels can break bit-for-bit equality.)\n"
                  "Answer: false",
     ),
     Exercise(
         id="17.stable_rate",
-        title="Above which learning rate does gradient descent diverge near a minimum whose Hessian has top eigenvalue 8?",
+        title=("Above which learning rate does the quadratic model predict gradient descent unstable near a minimum whose "
+               "Hessian has top eigenvalue 8?"),
         kind="number", expected=0.25, precision=Exact("exactly"),
         hints=(
             "Near the minimum, the component along the top eigenvector is multiplied by (1 − ηλ) each step.",
@@ -170,7 +171,8 @@ EXERCISES = [
         ),
         solution="Along the eigenvector of λ_max, one step multiplies the distance to the minimum by 1 − ηλ_max. That "
                  "grows in size once |1 − ηλ_max| > 1, so for η > 2/λ_max = 2/8 = 0.25 (lesson 09's 2/λ_max boundary, "
-                 "now with λ_max measured by power iteration on Hessian-vector products).\n"
+                 "now with λ_max measured by power iteration on Hessian-vector products). Real training can still sit "
+                 "there: at the edge of stability the sharpness hovers near 2/η instead of the run diverging.\n"
                  "Answer: 0.25 (exactly)",
     ),
 ]
