@@ -99,7 +99,7 @@ class CheckpointExplorer(Explorer):
         top = max(_in_arrays(r.peak_bytes, r) for r in [s.plain, *s.runs.values()])
         traces = [
             dict(type="scatter", x=[1, n], y=[_in_arrays(s.plain.kept_bytes, s.plain)] * 2, mode="lines",
-                 name="no checkpointing (kept = peak)", line=dict(color="#888888", dash="dash", width=2), **left),
+                 name="no checkpointing (kept = peak)", line=dict(color="grey", dash="dash", width=2), **left),
             dict(type="scatter", x=ks, y=[_in_arrays(s.runs[k].peak_bytes, s.runs[k]) for k in ks], mode="lines+markers",
                  name="checkpointed: peak (kept + one segment recomputed)", line=dict(color=PALETTE["vermillion"], width=2.5),
                  marker=dict(size=4), hovertemplate="k = %{x}: peak %{y:.0f} arrays<extra></extra>", **left),
@@ -116,7 +116,7 @@ class CheckpointExplorer(Explorer):
         layers = np.arange(1, n + 1)
         boundaries = {stop for _, stop in segment_bounds(n, chosen.segments)}
         traces.append(dict(type="bar", x=layers, y=[2] * n, name="kept without checkpointing (product and tanh)",
-                           marker=dict(color="#CCCCCC"), hovertemplate="layer %{x}: 2 arrays<extra></extra>", **right))
+                           marker=dict(color="grey"), opacity=0.35, hovertemplate="layer %{x}: 2 arrays<extra></extra>", **right))
         traces.append(dict(type="bar", x=layers, y=[1 if l in boundaries else 0 for l in layers],
                            name="kept with checkpointing (segment outputs)", marker=dict(color=PALETTE["blue"]),
                            hovertemplate="layer %{x}: %{y} array<extra></extra>", **right))

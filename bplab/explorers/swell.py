@@ -28,7 +28,7 @@ COUNTS = (
     ("tree", "SymPy's derivative, as a tree", PALETTE["vermillion"], "solid", 2.5),
     ("after_cse", "SymPy's derivative after CSE", PALETTE["orange"], "solid", 2.5),
     ("backprop_total", "backprop: forward + backward", PALETTE["blue"], "solid", 3),
-    ("function_tree", "the function itself, as a tree", "#888888", "dot", 2),
+    ("function_tree", "the function itself, as a tree", "grey", "dot", 2),
 )
 #: (field, legend label, colour) of each time drawn
 TIMES = (
