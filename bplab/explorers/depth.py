@@ -221,7 +221,7 @@ class DepthExplorer(Explorer):
         grid.xaxis(1, 2)["title"] = dict(text="gradient value")
         for cell, values in (((2, 1), np.concatenate([s.activation_rms, s.gradient_rms])), ((2, 2), s.weight_gradient_norms)):
             grid.xaxis(*cell).update(title=dict(text="layer"), range=[0.5, depth + 0.5])
-            grid.yaxis(*cell).update(type="log", exponentformat="power", range=log_range(values),
+            grid.yaxis(*cell).update(type="log", exponentformat="power", dtick=1, range=log_range(values),  # decades only
                                      title=dict(text="root mean square" if cell == (2, 1) else "‖∂L/∂W‖"))
         grid.fix_margins()
         return plain_figure(traces, grid.layout, height=720, legend=dict(orientation="h", y=-0.1),

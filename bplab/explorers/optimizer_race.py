@@ -94,7 +94,7 @@ RATE_SHOWN = 1.25  # the theory panel's top: rates above it (fast divergence) ar
 #: 11 ms of 34), and with ``template="none"`` these few settings give the same picture. Tick labels may overflow the
 #: figure's edge, as in every course figure (see plain_figures._template: plotly measures each label otherwise).
 AXIS_STYLE = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", zerolinecolor="#EBF0F8", zerolinewidth=2, ticks="",
-                  automargin=True, ticklabeloverflow="allow")
+                  automargin=False, ticklabeloverflow="allow")  # fixed margins (MARGIN): no label measuring a frame
 #: The map's colours: low loss darker, high loss white (a grey scale: no hue to confuse with the racers').
 CONTOUR_SCALE = [[0.0, "#8E969E"], [0.5, "#D5DADF"], [1.0, "#FFFFFF"]]
 
@@ -562,7 +562,7 @@ class OptimizerRace(Explorer):
             notes.append(dict(text="largest coordinate step max |Δθ<sub>i</sub>| (log scale)", x=0.57, y=0.41, xanchor="left",
                               yanchor="bottom"))
             bottom_x = dict(domain=[0.57, 1.0], anchor="y3", range=[0, p["steps"]], title=dict(text="step", standoff=4))
-            bottom_y = dict(domain=[0.0, 0.41], anchor="x3", type="log", exponentformat="power")
+            bottom_y = dict(domain=[0.0, 0.41], anchor="x3", type="log", exponentformat="power", dtick=1)  # decades only
         map_x, map_y = map_domains(x_range, y_range)
         for note in notes:
             note.setdefault("xref", "paper")
@@ -580,7 +580,7 @@ class OptimizerRace(Explorer):
             xaxis=dict(AXIS_STYLE, domain=map_x, range=list(x_range), title=dict(text="x (first weight)", standoff=4), zeroline=False),
             yaxis=dict(AXIS_STYLE, domain=map_y, range=list(y_range), title=dict(text="y (second weight)", standoff=2), zeroline=False),
             xaxis2=dict(AXIS_STYLE, domain=[0.57, 1.0], anchor="y2", range=[0, p["steps"]], title=dict(text="step", standoff=4)),
-            yaxis2=dict(AXIS_STYLE, domain=[0.56, 1.0], anchor="x2", type="log", exponentformat="power",
+            yaxis2=dict(AXIS_STYLE, domain=[0.56, 1.0], anchor="x2", type="log", exponentformat="power", dtick=1,
                         range=[math.log10(low), math.log10(top)]),
             xaxis3=dict(AXIS_STYLE, **bottom_x), yaxis3=dict(AXIS_STYLE, **bottom_y),
         )
