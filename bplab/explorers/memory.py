@@ -93,21 +93,21 @@ class CheckpointExplorer(Explorer):
     def draw(self, s: CheckpointState) -> go.Figure:
         n, chosen = s.params["depth"], s.chosen
         grid = Grid(rows=1, cols=2, horizontal_spacing=0.12, column_widths=[0.58, 0.42],
-                    titles=("Memory of the backward pass, by number of segments", f"What is kept, layer by layer (k = {chosen.segments})"))
+                    titles=("Memory of the backward pass", f"Kept per layer (k = {chosen.segments})"))
         ks = sorted(s.runs)
         left, right = grid.axes(1, 1), grid.axes(1, 2)
         top = max(_in_arrays(r.peak_bytes, r) for r in [s.plain, *s.runs.values()])
         traces = [
             dict(type="scatter", x=[1, n], y=[_in_arrays(s.plain.kept_bytes, s.plain)] * 2, mode="lines",
-                 name="no checkpointing (kept = peak)", line=dict(color="grey", dash="dash", width=2), **left),
+                 name="no checkpointing", line=dict(color="grey", dash="dash", width=2), **left),
             dict(type="scatter", x=ks, y=[_in_arrays(s.runs[k].peak_bytes, s.runs[k]) for k in ks], mode="lines+markers",
-                 name="checkpointed: peak (kept + one segment recomputed)", line=dict(color=PALETTE["vermillion"], width=2.5),
+                 name="peak: kept + one segment recomputed", line=dict(color=PALETTE["vermillion"], width=2.5),
                  marker=dict(size=4), hovertemplate="k = %{x}: peak %{y:.0f} arrays<extra></extra>", **left),
             dict(type="scatter", x=ks, y=[_in_arrays(s.runs[k].kept_bytes, s.runs[k]) for k in ks], mode="lines+markers",
-                 name="checkpointed: kept between the passes", line=dict(color=PALETTE["blue"], width=2.5),
+                 name="kept between the passes", line=dict(color=PALETTE["blue"], width=2.5),
                  marker=dict(size=4), hovertemplate="k = %{x}: kept %{y:.0f} arrays<extra></extra>", **left),
             dict(type="scatter", x=[math.sqrt(2 * n)] * 2, y=[0, 1.05 * top], mode="lines",
-                 name=f"the √n rule: k = √(2n) = {math.sqrt(2 * n):.1f} (2 arrays a layer)",
+                 name=f"√n rule: k = √(2n) = {math.sqrt(2 * n):.1f}",
                  line=dict(color="black", width=1.5, dash="dot"), hoverinfo="skip", **left),
             dict(type="scatter", x=[chosen.segments], y=[_in_arrays(chosen.peak_bytes, chosen)], mode="markers",
                  name=f"your k = {chosen.segments}", marker=dict(color=PALETTE["vermillion"], size=13, symbol="circle-open",
@@ -115,13 +115,13 @@ class CheckpointExplorer(Explorer):
         ]
         layers = np.arange(1, n + 1)
         boundaries = {stop for _, stop in segment_bounds(n, chosen.segments)}
-        traces.append(dict(type="bar", x=layers, y=[2] * n, name="kept without checkpointing (product and tanh)",
+        traces.append(dict(type="bar", x=layers, y=[2] * n, name="kept without checkpointing",
                            marker=dict(color="grey"), opacity=0.35, hovertemplate="layer %{x}: 2 arrays<extra></extra>", **right))
         traces.append(dict(type="bar", x=layers, y=[1 if l in boundaries else 0 for l in layers],
-                           name="kept with checkpointing (segment outputs)", marker=dict(color=PALETTE["blue"]),
+                           name="kept with checkpointing", marker=dict(color=PALETTE["blue"]),
                            hovertemplate="layer %{x}: %{y} array<extra></extra>", **right))
         grid.xaxis(1, 1).update(title=dict(text="segments k"), range=[0.5, n + 0.5])
-        grid.yaxis(1, 1).update(title=dict(text="activations (arrays of 32 × 64)"), range=[0, 1.05 * top])
+        grid.yaxis(1, 1).update(title=dict(text="arrays of 32 × 64"), range=[0, 1.05 * top])
         grid.xaxis(1, 2).update(title=dict(text="layer"), range=[0.5, n + 0.5])
         grid.yaxis(1, 2).update(title=dict(text="arrays kept"), range=[0, 2.2], dtick=1)
         grid.fix_margins()

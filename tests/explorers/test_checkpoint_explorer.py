@@ -17,13 +17,13 @@ def trace(figure, start):
 
 def test_the_curves_are_the_measured_runs_for_every_segment_count():
     explorer = CheckpointExplorer(depth=12, segments=3)
-    peak = trace(explorer.figure, "checkpointed: peak")
+    peak = trace(explorer.figure, "peak: kept")
     assert list(peak.x) == list(range(1, 13))
     array = BATCH * WIDTH * 8
     assert list(peak.y) == [checkpoint_run(12, k, WIDTH, BATCH).peak_bytes / array for k in range(1, 13)]
     plain = trace(explorer.figure, "no checkpointing")
     assert set(plain.y) == {checkpoint_run(12, 0, WIDTH, BATCH).kept_bytes / array}
-    assert trace(explorer.figure, "the √n rule").x[0] == pytest.approx(math.sqrt(24))
+    assert trace(explorer.figure, "√n rule").x[0] == pytest.approx(math.sqrt(24))
     kept = trace(explorer.figure, "kept with checkpointing")
     assert [int(v) for v in kept.y] == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]  # the three segments' outputs
 
