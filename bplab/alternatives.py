@@ -106,7 +106,7 @@ def manual_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray, feedback: n
     W1, b1, w2, b2 = unpack(theta)
     h = np.tanh(X @ W1 + b1)
     z = h @ w2 + b2
-    delta2 = (1.0 / (1.0 + np.exp(-z)) - y) / len(y)  # dL/dz for the mean cross-entropy
+    delta2 = (0.5 * (1.0 + np.tanh(z / 2)) - y) / len(y)  # sigmoid(z) - y, written so as not to overflow
     backward = w2 if feedback is None else feedback
     delta1 = np.outer(delta2, backward) * (1 - h ** 2)
     return np.concatenate([(X.T @ delta1).ravel(), delta1.sum(axis=0), h.T @ delta2, [delta2.sum()]])

@@ -7,8 +7,8 @@ be above a threshold $\theta$ for positive data and below it for negative data,
 
 $$ \ell = \log\bigl(1 + e^{\theta - G_{+}}\bigr) + \log\bigl(1 + e^{G_{-} - \theta}\bigr), $$
 
-and its weights follow the gradient of its own $\ell$ only: the layer's input $u$ is a constant
-(no gradient flows to the layer below). Between layers the activity vector is scaled to unit
+and its weights follow the gradient of its own $\ell$ only, by Adam as in Hinton's experiments: the
+layer's input $u$ is a constant (no gradient flows to the layer below). Between layers the activity vector is scaled to unit
 length, so that the next layer cannot read the goodness of the one below and must find new
 features. A new example is classified by trying each label and choosing the one with the larger
 total goodness.
@@ -21,12 +21,13 @@ from typing import Iterator
 
 import numpy as np
 
-from bplab import func
 from bplab.engine import Value
+from bplab.optim import Adam
 
 LAYERS = (4, 32, 32)  # the input (2 coordinates + 2 label entries), then two ReLU layers
 LABEL_SCALE = 1.0
 THRESHOLD = 1.0
+RATE = 0.1  # Adam's learning rate: plain gradient steps stall near 84% on the moons, Adam reaches 90-92%
 #: Forward-pass equivalents a step: a positive and a negative pass, each with every layer's local backward pass
 #: (about two forward passes' worth, lesson 15's cheap-gradient constant): 2 x 3.
 EVALUATIONS_PER_STEP = 6.0
@@ -41,18 +42,28 @@ def _normalized(h: np.ndarray) -> np.ndarray:
     return h / (np.linalg.norm(h, axis=1, keepdims=True) + 1e-8)
 
 
-@dataclass
 class ForwardForwardNet:
-    """Two ReLU layers, each with its own weights and its own objective."""
+    """Two ReLU layers, each with its own weights, its own objective and its own optimizer.
 
-    weights: list[np.ndarray]
-    biases: list[np.ndarray]
+    ``params[k]`` is layer ``k``'s $[W, b]$ as one flat parameter; ``weights`` and ``biases`` are views of them.
+    """
+
+    def __init__(self, params: list[Value]) -> None:
+        self.params = params
 
     @classmethod
     def create(cls, seed: int = 0) -> ForwardForwardNet:
         rng = np.random.default_rng(seed)
-        weights = [rng.standard_normal((m, n)) * np.sqrt(2.0 / m) for m, n in zip(LAYERS, LAYERS[1:])]
-        return cls(weights=weights, biases=[np.zeros(n) for n in LAYERS[1:]])
+        return cls([Value(np.concatenate([(rng.standard_normal((m, n)) * np.sqrt(2.0 / m)).ravel(), np.zeros(n)]))
+                    for m, n in zip(LAYERS, LAYERS[1:])])
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return [p.data[:m * n].reshape(m, n) for p, m, n in zip(self.params, LAYERS, LAYERS[1:])]
+
+    @property
+    def biases(self) -> list[np.ndarray]:
+        return [p.data[m * n:] for p, m, n in zip(self.params, LAYERS, LAYERS[1:])]
 
     def layer_inputs(self, U: np.ndarray) -> list[np.ndarray]:
         """What each layer receives: the labelled input, then each layer's output scaled to unit length."""
@@ -84,19 +95,22 @@ def layer_loss(params: Value, positive: np.ndarray, negative: np.ndarray, inputs
     return (softplus(THRESHOLD - goodness(positive)) + softplus(goodness(negative) - THRESHOLD)).mean()
 
 
-def train_step(net: ForwardForwardNet, X: np.ndarray, y: np.ndarray, rate: float) -> list[float]:
+def make_optimizers(net: ForwardForwardNet, rate: float = RATE) -> list[Adam]:
+    """One Adam per layer: nothing is shared between the layers' updates."""
+    return [Adam([p], lr=rate) for p in net.params]
+
+
+def train_step(net: ForwardForwardNet, X: np.ndarray, y: np.ndarray, optimizers: list[Adam]) -> list[float]:
     """One full-batch step of every layer on its own objective; returns each layer's loss before the step."""
     positive, negative = with_label(X, y), with_label(X, 1 - np.asarray(y, dtype=int))
-    pos_inputs, neg_inputs = net.layer_inputs(positive), net.layer_inputs(negative)
+    pos_inputs, neg_inputs = net.layer_inputs(positive), net.layer_inputs(negative)  # arrays: constants to every layer
     losses = []
-    for k, (W, b) in enumerate(zip(net.weights, net.biases)):
-        inputs, units = W.shape
-        flat = np.concatenate([W.ravel(), b])
-        objective = lambda p: layer_loss(p, pos_inputs[k], neg_inputs[k], inputs, units)  # noqa: E731
-        losses.append(objective(Value(flat)).item())
-        step = func.grad(objective)(flat).data  # this layer's gradient only: its inputs are constants
-        flat = flat - rate * step
-        net.weights[k], net.biases[k] = flat[:inputs * units].reshape(inputs, units), flat[inputs * units:]
+    for k, (param, optimizer) in enumerate(zip(net.params, optimizers)):
+        objective = layer_loss(param, pos_inputs[k], neg_inputs[k], LAYERS[k], LAYERS[k + 1])
+        losses.append(objective.item())
+        optimizer.zero_grad()
+        objective.backward()  # backprop inside this layer only: its inputs are constants
+        optimizer.step()
     return losses
 
 
@@ -110,7 +124,7 @@ class ForwardForwardRun:
 
 
 def train(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, steps: int = 300,
-          rate: float = 0.5, seed: int = 0) -> ForwardForwardRun:
+          rate: float = RATE, seed: int = 0) -> ForwardForwardRun:
     """``steps`` full-batch forward-forward steps from :meth:`ForwardForwardNet.create`."""
     run = None
     for run in train_in_pieces(X, y, X_test, y_test, steps, rate, seed, piece=steps):
@@ -119,16 +133,17 @@ def train(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, 
 
 
 def train_in_pieces(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, steps: int = 300,
-                    rate: float = 0.5, seed: int = 0, piece: int = 25) -> Iterator[ForwardForwardRun]:
+                    rate: float = RATE, seed: int = 0, piece: int = 25) -> Iterator[ForwardForwardRun]:
     """:func:`train`, yielding the run so far after every ``piece`` steps (the last yield is the finished run)."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps: expected a whole number of at least 1, got {steps!r}")
     if not (isinstance(rate, (int, float)) and np.isfinite(rate) and rate > 0):
         raise ValueError(f"rate: expected a positive number, got {rate!r}")
     net = ForwardForwardNet.create(seed)
+    optimizers = make_optimizers(net, rate)
     losses, accuracies = [], [float(np.mean(net.predict(X_test) == y_test))]
     for step in range(1, steps + 1):
-        losses.append(train_step(net, X, y, rate))
+        losses.append(train_step(net, X, y, optimizers))
         accuracies.append(float(np.mean(net.predict(X_test) == y_test)))
         if step % piece == 0 or step == steps:
             yield ForwardForwardRun(steps=step, layer_losses=np.array(losses), test_accuracy=np.array(accuracies),

@@ -1,8 +1,8 @@
 r"""The learning-rules explorer (lesson 18): backprop and five alternatives, trained side by side on one task.
 
-Every rule trains the same small network (forward-forward its own two-layer network) on the two
-moons, full batch, from the same start, with the learning rate and the number of evolution-strategy
-probes chosen. The left panel plots test accuracy against the forward passes spent (a backward pass
+Every rule trains the same small network on the two moons, full batch, from the same start, with
+the learning rate and the number of evolution-strategy probes chosen; forward-forward trains its own
+two-layer network with Adam at its own rate (``forward_forward.RATE``). The left panel plots test accuracy against the forward passes spent (a backward pass
 counted as about two, lesson 15's constant); the right panel plots, for the rules that estimate the
 gradient or replace its backward pass, the cosine between each step's update and the true gradient.
 The runs advance together, a few steps of each per piece of a background job.
@@ -31,7 +31,7 @@ STYLE = {
     "SPSA": (PALETTE["vermillion"], "dot"),
     "evolution strategies": (PALETTE["purple"], "dash"),
     "forward gradient": (PALETTE["sky"], "dashdot"),
-    "forward-forward": ("#444444", "longdash"),
+    "forward-forward": ("black", "longdash"),
 }
 PIECE = 10  # steps of every rule per piece of the job
 
@@ -58,7 +58,7 @@ class LearningRulesExplorer(Explorer):
     title = "Beyond backprop: six learning rules on the two moons"
     controls = {
         "steps": Slider("training steps", 20, 1000, step=20, integer=True),
-        "rate": Slider("learning rate (logarithmic)", 0.01, 3.0, step=0.1, log=True),
+        "rate": Slider("learning rate (logarithmic)", 0.1, 30.0, step=0.05, log=True),
         "probes": Slider("evolution strategies: probes a step", 1, 64, integer=True),
     }
     defaults = {"steps": 300, "rate": 0.5, "probes": 10}
@@ -71,7 +71,7 @@ class LearningRulesExplorer(Explorer):
             rule: alternatives.train_in_pieces(rule, X, y, X_test, y_test, steps, rate, probes, piece=PIECE)
             for rule in alternatives.RULES
         }
-        runners["forward-forward"] = forward_forward.train_in_pieces(X, y, X_test, y_test, steps, rate, piece=PIECE)
+        runners["forward-forward"] = forward_forward.train_in_pieces(X, y, X_test, y_test, steps, piece=PIECE)  # its own Adam rate
         runs: dict[str, Any] = {}
         while runners:
             for rule in list(runners):
@@ -119,7 +119,9 @@ class LearningRulesExplorer(Explorer):
         parts = []
         for rule, run in s.runs.items():
             text = f"{rule} {run.test_accuracy[-1]:.0%} after {run.evaluations[-1]:,.0f} forward passes"
-            if rule != "forward-forward" and len(run.cosine_to_gradient):
+            if rule == "forward-forward":
+                text += f" (Adam at its own rate {forward_forward.RATE:g})"
+            elif len(run.cosine_to_gradient):
                 text += f" (cosine {np.mean(run.cosine_to_gradient):.2f})"
             parts.append(text)
         return ("Test accuracy after " + f"{min(run.steps for run in s.runs.values()):,} steps at rate "

@@ -25,7 +25,7 @@ def test_every_rule_is_drawn_from_its_own_run(explorer):
         np.testing.assert_array_equal(left.x, np.maximum(run.evaluations, 1))
         [right] = [t for t in explorer.figure.data if t.name == rule and t.xaxis == "x2"]
         np.testing.assert_allclose(right.y[0], np.mean(run.cosine_to_gradient[:10]))
-    ff = forward_forward.train(X, y, X_test, y_test, steps=40, rate=0.5)
+    ff = forward_forward.train(X, y, X_test, y_test, steps=40)  # its own rate, whatever the slider says
     [left] = [t for t in explorer.figure.data if t.name == "forward-forward"]
     np.testing.assert_array_equal(left.y, ff.test_accuracy)
     assert not [t for t in explorer.figure.data if t.name == "forward-forward" and t.xaxis == "x2"]  # another objective
@@ -35,6 +35,7 @@ def test_the_status_line_names_every_rule(explorer):
     for rule in [*alternatives.RULES, "forward-forward"]:
         assert rule in explorer.status
     assert "backprop" in explorer.status and "(cosine 1.00)" in explorer.status
+    assert "forward-forward" in explorer.status and f"(Adam at its own rate {forward_forward.RATE:g})" in explorer.status
 
 
 def test_the_runs_advance_together_in_pieces():
