@@ -91,7 +91,7 @@ class LearningRulesExplorer(Explorer):
 
     def draw(self, s: RulesState) -> go.Figure:
         grid = Grid(rows=1, cols=2, horizontal_spacing=0.12,
-                    titles=("Test accuracy against forward passes spent", "Cosine of each update with the true gradient"))
+                    titles=("Test accuracy against cost", "Each update against the gradient"))
         traces = []
         for rule, run in s.runs.items():
             colour, dash = STYLE[rule]
@@ -118,11 +118,11 @@ class LearningRulesExplorer(Explorer):
     def describe(self, s: RulesState) -> str:
         parts = []
         for rule, run in s.runs.items():
-            text = f"{rule} {run.test_accuracy[-1]:.0%} after {run.evaluations[-1]:,.0f} forward passes"
+            text = f"{rule} {run.test_accuracy[-1]:.0%} ({run.evaluations[-1]:,.0f} passes, "
             if rule == "forward-forward":
-                text += f" (Adam at its own rate {forward_forward.RATE:g})"
-            elif len(run.cosine_to_gradient):
-                text += f" (cosine {np.mean(run.cosine_to_gradient):.2f})"
+                text += f"Adam at its own rate {forward_forward.RATE:g})"
+            else:
+                text += f"cosine {np.mean(run.cosine_to_gradient):.2f})" if len(run.cosine_to_gradient) else "no step yet)"
             parts.append(text)
         return ("Test accuracy after " + f"{min(run.steps for run in s.runs.values()):,} steps at rate "
                 f"{s.params['rate']:.3g}: " + "; ".join(parts) + ".")

@@ -34,8 +34,8 @@ def test_every_rule_is_drawn_from_its_own_run(explorer):
 def test_the_status_line_names_every_rule(explorer):
     for rule in [*alternatives.RULES, "forward-forward"]:
         assert rule in explorer.status
-    assert "backprop" in explorer.status and "(cosine 1.00)" in explorer.status
-    assert "forward-forward" in explorer.status and f"(Adam at its own rate {forward_forward.RATE:g})" in explorer.status
+    assert "backprop" in explorer.status and "cosine 1.00)" in explorer.status
+    assert "forward-forward" in explorer.status and f"Adam at its own rate {forward_forward.RATE:g})" in explorer.status
 
 
 def test_the_runs_advance_together_in_pieces():
