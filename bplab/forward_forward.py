@@ -7,8 +7,9 @@ be above a threshold $\theta$ for positive data and below it for negative data,
 
 $$ \ell = \log\bigl(1 + e^{\theta - G_{+}}\bigr) + \log\bigl(1 + e^{G_{-} - \theta}\bigr), $$
 
-and its weights follow the gradient of its own $\ell$ only, by Adam as in Hinton's experiments: the
-layer's input $u$ is a constant (no gradient flows to the layer below). Between layers the activity vector is scaled to unit
+and its weights follow the gradient of its own $\ell$ only, by Adam (plain gradient steps stall on the
+moons): the layer's input $u$ is a constant (no gradient flows to the layer below). Hinton sums the
+squares; the mean is the same with the threshold divided by the layer's width. Between layers the activity vector is scaled to unit
 length, so that the next layer cannot read the goodness of the one below and must find new
 features. A new example is classified by trying each label and choosing the one with the larger
 total goodness.

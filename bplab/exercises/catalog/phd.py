@@ -178,15 +178,15 @@ EXERCISES = [
     # ------------------------------------------------------------------ 18: beyond backprop
     Exercise(
         id="18.weight_transport",
-        title="Which quantity does feedback alignment stop sending backwards?",
+        title="Which quantity does feedback alignment's backward pass no longer need to know?",
         kind="choice", expected="the forward weights",
         options=("the forward weights", "the output error", "the hidden activations"),
         hints=(
             "Compare the two lines of updates(): which argument changes between backprop and feedback alignment?",
             "The output error δ₂ still travels back; what multiplies it on the way is the fixed B instead of w₂.",
         ),
-        solution="The forward weights. Backprop sends the output error back through w₂ (in general Wᵀ), the same "
-                 "weights the forward pass used: weight transport. Feedback alignment still sends the error back, but "
+        solution="The forward weights. Backprop sends the output error back through w₂ (in general Wᵀ), so the backward "
+                 "path must know the weights the forward pass used: weight transport. Feedback alignment still sends the error back, but "
                  "through a fixed random B; the hidden activations are used locally, as in backprop.\n"
                  'Answer: "the forward weights"',
     ),
@@ -215,7 +215,8 @@ EXERCISES = [
         solution="False.\n"
                  "E[(∇L·v) v] = E[v vᵀ] ∇L = I ∇L = ∇L for v ~ N(0, I): unbiased. Seeing one direction a step makes it "
                  "noisy: one draw's cosine with the gradient is about √(2/(πn)), 0.10 here. The bias/variance distinction "
-                 "is the point: averaged over steps it follows the gradient, but each step is mostly noise when n is large.\n"
+                 "is the point: averaged over many draws at a fixed θ it is the gradient, but each draw is mostly noise when n "
+                 "is large.\n"
                  "Answer: false",
     ),
     Exercise(
@@ -228,7 +229,7 @@ EXERCISES = [
         ),
         solution="Two: L(θ + cΔ) and L(θ − cΔ), with all parameters perturbed at once, whatever their number (finite "
                  "differences one parameter at a time would need two million). The catch is the variance: the estimate "
-                 "points at the gradient with a cosine of about 1/√n.\n"
+                 "points at the gradient with a cosine whose mean is about √(2/(πn)) ≈ 0.8/√n (its root mean square is 1/√n).\n"
                  "Answer: 2 (a whole number)",
     ),
 ]
