@@ -40,6 +40,7 @@ from bplab.explorers.modes import ModeExplorer
 from bplab.explorers.one_weight import OneWeightExplorer
 from bplab.explorers.optimizer_race import OptimizerRace
 from bplab.explorers.playground import Playground
+from bplab.explorers.rules import LearningRulesExplorer
 from bplab.explorers.secant import SecantExplorer
 from bplab.explorers.slowdown import SlowdownExplorer
 from bplab.explorers.swell import SwellExplorer
@@ -51,7 +52,7 @@ EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
     BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer, ClinicExplorer, GalleryExplorer,
-    ModeExplorer, SwellExplorer, CheckpointExplorer,
+    ModeExplorer, SwellExplorer, CheckpointExplorer, LearningRulesExplorer,
 ]
 
 

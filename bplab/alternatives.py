@@ -24,7 +24,7 @@ from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -106,7 +106,7 @@ def manual_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray, feedback: n
     W1, b1, w2, b2 = unpack(theta)
     h = np.tanh(X @ W1 + b1)
     z = h @ w2 + b2
-    delta2 = (1.0 / (1.0 + np.exp(-z)) - y) / len(y)  # dL/dz for the mean cross-entropy
+    delta2 = (0.5 * (1.0 + np.tanh(z / 2)) - y) / len(y)  # sigmoid(z) - y, written so as not to overflow
     backward = w2 if feedback is None else feedback
     delta1 = np.outer(delta2, backward) * (1 - h ** 2)
     return np.concatenate([(X.T @ delta1).ravel(), delta1.sum(axis=0), h.T @ delta2, [delta2.sum()]])
@@ -182,6 +182,15 @@ class Run:
 def train(rule: str, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, steps: int = 300,
           rate: float = 0.5, probes: int = 10, seed: int = 0) -> Run:
     """``steps`` full-batch steps $\\theta \\leftarrow \\theta - \\eta d$ of ``rule`` from :func:`initial_parameters`."""
+    run = None
+    for run in train_in_pieces(rule, X, y, X_test, y_test, steps, rate, probes, seed, piece=steps):
+        pass
+    return run
+
+
+def train_in_pieces(rule: str, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, steps: int = 300,
+                    rate: float = 0.5, probes: int = 10, seed: int = 0, piece: int = 25) -> Iterator[Run]:
+    """:func:`train`, yielding the run so far after every ``piece`` steps (the last yield is the finished run)."""
     if rule not in RULES:
         raise ValueError(f"rule: expected one of {', '.join(map(repr, RULES))}, got {rule!r}")
     for name, value in (("steps", steps), ("probes", probes)):
@@ -193,12 +202,13 @@ def train(rule: str, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: n
     rng = np.random.default_rng(seed + 7)
     theta, feedback = initial_parameters(seed), feedback_matrix(seed)
     losses, accuracies, cosines = [loss(theta, X, y)], [accuracy(theta, X_test, y_test)], []
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         direction = chosen.direction(theta, X, y, rng, probes, feedback)
         cosines.append(cosine(direction, manual_gradient(theta, X, y)))
         theta = theta - rate * direction
         losses.append(loss(theta, X, y))
         accuracies.append(accuracy(theta, X_test, y_test))
-    spent = chosen.evaluations(probes) * np.arange(steps + 1)
-    return Run(rule=rule, steps=steps, train_loss=np.array(losses), test_accuracy=np.array(accuracies),
-               cosine_to_gradient=np.array(cosines), evaluations=spent, theta=theta)
+        if step % piece == 0 or step == steps:
+            yield Run(rule=rule, steps=step, train_loss=np.array(losses), test_accuracy=np.array(accuracies),
+                      cosine_to_gradient=np.array(cosines), evaluations=chosen.evaluations(probes) * np.arange(step + 1),
+                      theta=theta.copy())

@@ -1,4 +1,4 @@
-"""Every derivative the lessons 00-03, 06-07 and 10-15 show, three ways here too: SymPy, backprop, central differences.
+"""Every derivative the lessons 00-03, 06-07 and 10-18 show, three ways here too: SymPy, backprop, central differences.
 
 ``bplab.compare`` runs all three routes; each test also checks them against the closed form the
 notebook states (its printed number or its formula), so a lesson and the package cannot drift apart.
@@ -631,3 +631,65 @@ def test_the_curvature_step_and_power_iteration_on_a_quadratic():
         u = func.hvp(loss, theta, u).data
         u /= np.linalg.norm(u)
     assert u @ func.hvp(loss, theta, u).data == pytest.approx(9.0, rel=1e-9)
+
+
+# ------------------------------------------------------------------ 18: beyond backprop
+
+
+def lesson_18_namespace() -> dict:
+    """Notebook 18's written-out backward pass and its forward gradient, exactly as the lesson shows them."""
+    namespace: dict = {"np": np}
+    from bplab import alternatives
+    namespace.update(alternatives=alternatives, SIZE=alternatives.SIZE)
+    source = notebook_cell("5_phd/18_beyond_backprop.ipynb", "def updates(theta, X, y, backward):")
+    exec(source[:source.index("\ntheta = ")], namespace)  # noqa: S102 - the definition, without the cell's checks
+    source = notebook_cell("5_phd/18_beyond_backprop.ipynb", "from bplab import Value, func\n\ndef forward_gradient")
+    exec(source[:source.index("\nprint(")], namespace)  # noqa: S102 - the definition, without the cell's printing
+    return namespace
+
+
+def test_the_lessons_written_out_backward_pass_is_the_gradient_three_ways():
+    """With backward = w2 the notebook's update is the gradient: SymPy on three points, bplab's backprop, central differences;
+    with a random B it differs, and only in the hidden layer's part."""
+    from bplab import alternatives, func
+    from bplab.alternatives import HIDDEN, SIZE
+
+    namespace = lesson_18_namespace()
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((3, 2)), np.array([0.0, 1.0, 1.0])
+    theta = alternatives.initial_parameters(2)
+    w2 = alternatives.unpack(theta)[2]
+    ours = namespace["updates"](theta, X, y, w2)
+    symbols = sympy.symbols(f"t0:{SIZE}", real=True)
+    W1 = np.array(symbols[:2 * HIDDEN], dtype=object).reshape(2, HIDDEN)
+    b1, v2, b2 = symbols[2 * HIDDEN:3 * HIDDEN], symbols[3 * HIDDEN:4 * HIDDEN], symbols[-1]
+    z = [sum(sympy.tanh(sum(X[n, i] * W1[i, j] for i in range(2)) + b1[j]) * v2[j] for j in range(HIDDEN)) + b2 for n in range(3)]
+    formula = sum(sympy.log(1 + sympy.exp(zn)) - y[n] * zn for n, zn in enumerate(z)) / 3
+    exact = np.array(sympy.lambdify(symbols, [sympy.diff(formula, s) for s in symbols])(*theta), dtype=float)
+    by_backprop = func.grad(lambda t: alternatives.loss_value(t, X, y))(theta).data
+    step = 1e-6
+    numeric = np.array([(alternatives.loss(theta + step * e, X, y) - alternatives.loss(theta - step * e, X, y)) / (2 * step)
+                        for e in np.eye(SIZE)])
+    np.testing.assert_allclose(ours, exact, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(by_backprop, exact, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(numeric, exact, rtol=1e-5, atol=1e-8)
+    feedback = namespace["updates"](theta, X, y, alternatives.feedback_matrix(0))
+    hidden = slice(0, 3 * HIDDEN)
+    assert not np.allclose(feedback[hidden], exact[hidden])
+    np.testing.assert_allclose(feedback[3 * HIDDEN:], exact[3 * HIDDEN:], rtol=1e-9, atol=1e-12)
+
+
+def test_the_lessons_forward_gradient_is_the_slope_along_v_times_v():
+    """One JVP gives g.v exactly: against backprop's gradient dotted with v and a central difference along v."""
+    from bplab import alternatives
+
+    namespace = lesson_18_namespace()
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((20, 2)), (rng.random(20) > 0.5).astype(float)
+    theta = alternatives.initial_parameters(1)
+    estimate = namespace["forward_gradient"](theta, X, y, np.random.default_rng(7))
+    v = np.random.default_rng(7).standard_normal(alternatives.SIZE)
+    slope = alternatives.backprop_gradient(theta, X, y) @ v
+    numeric = (alternatives.loss(theta + 1e-6 * v, X, y) - alternatives.loss(theta - 1e-6 * v, X, y)) / 2e-6
+    np.testing.assert_allclose(estimate, slope * v, rtol=1e-10)
+    assert numeric == pytest.approx(slope, rel=1e-6)

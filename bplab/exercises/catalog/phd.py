@@ -6,7 +6,7 @@ from bplab.exercises.registry import Exercise
 from bplab.exercises.answers import Exact
 
 NOTEBOOKS = {"15": "Forward mode and reverse mode", "16": "Symbolic against automatic differentiation",
-             "17": "Memory and higher order"}
+             "17": "Memory and higher order", "18": "Beyond backprop"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -174,5 +174,62 @@ EXERCISES = [
                  "now with λ_max measured by power iteration on Hessian-vector products). Real training can still sit "
                  "there: at the edge of stability the sharpness hovers near 2/η instead of the run diverging.\n"
                  "Answer: 0.25 (exactly)",
+    ),
+    # ------------------------------------------------------------------ 18: beyond backprop
+    Exercise(
+        id="18.weight_transport",
+        title="Which quantity does feedback alignment's backward pass no longer need to know?",
+        kind="choice", expected="the forward weights",
+        options=("the forward weights", "the output error", "the hidden activations"),
+        hints=(
+            "Compare the two lines of updates(): which argument changes between backprop and feedback alignment?",
+            "The output error δ₂ still travels back; what multiplies it on the way is the fixed B instead of w₂.",
+        ),
+        solution="The forward weights. Backprop sends the output error back through w₂ (in general Wᵀ), so the backward "
+                 "path must know the weights the forward pass used: weight transport. Feedback alignment still sends the error back, but "
+                 "through a fixed random B; the hidden activations are used locally, as in backprop.\n"
+                 'Answer: "the forward weights"',
+    ),
+    Exercise(
+        id="18.es_probes",
+        title="The number of probes P that brings 1/√(1 + (n+1)/P) to 0.5 for n = 65 parameters",
+        kind="number", expected=22, precision=Exact("a whole number"),
+        hints=(
+            "Solve 1/√(1 + (n+1)/P) = 0.5 for P.",
+            "1 + (n+1)/P = 4, so (n+1)/P = 3.",
+            "P = (n+1)/3 = 66/3.",
+        ),
+        solution="1/√(1 + (n+1)/P) = 0.5 means 1 + (n+1)/P = 4, so P = (n + 1)/3 = 66/3 = 22 probes, 44 evaluations a "
+                 "step, for a cosine of only 0.5. The number grows in proportion to the parameters: a million-weight "
+                 "network would need about 333,000 probes for the same cosine.\n"
+                 "Answer: 22 (a whole number)",
+    ),
+    Exercise(
+        id="18.forward_gradient_biased",
+        title='Is it true? "The forward gradient is a biased estimate of the gradient, because it only sees one direction"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "Compute E[(∇L·v) v] = E[v vᵀ] ∇L. What is E[v vᵀ] for v ~ N(0, I)?",
+            "E[v vᵀ] = I: the expectation is the gradient itself. One direction makes it noisy, not biased.",
+        ),
+        solution="False.\n"
+                 "E[(∇L·v) v] = E[v vᵀ] ∇L = I ∇L = ∇L for v ~ N(0, I): unbiased. Seeing one direction a step makes it "
+                 "noisy: one draw's cosine with the gradient is about √(2/(πn)), 0.10 here. The bias/variance distinction "
+                 "is the point: averaged over many draws at a fixed θ it is the gradient, but each draw is mostly noise when n "
+                 "is large.\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="18.spsa_evaluations",
+        title="Loss evaluations in one SPSA step for a network with a million parameters",
+        kind="number", expected=2, precision=Exact("a whole number"),
+        hints=(
+            "Look at SPSA's formula: how many times does L appear?",
+            "L(θ + cΔ) and L(θ − cΔ): all million parameters move at once.",
+        ),
+        solution="Two: L(θ + cΔ) and L(θ − cΔ), with all parameters perturbed at once, whatever their number (finite "
+                 "differences one parameter at a time would need two million). The catch is the variance: the estimate "
+                 "points at the gradient with a cosine whose mean is about √(2/(πn)) ≈ 0.8/√n (its root mean square is 1/√n).\n"
+                 "Answer: 2 (a whole number)",
     ),
 ]
