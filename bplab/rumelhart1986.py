@@ -160,10 +160,11 @@ class Procedure:
     margin: float = 0.0
 
 
-#: The paper's settings for the symmetry network (Fig. 1's caption: epsilon 0.1, alpha 0.9).
+#: The paper's settings for the symmetry network (Fig. 1's caption: epsilon 0.1, alpha 0.9, weights from +-0.3).
 SYMMETRY = Procedure(rate=0.1, momentum=0.9)
 #: The paper's settings for the family trees: epsilon 0.005; alpha 0.5 for 20 sweeps, then 0.9; decay 0.2% a
-#: change; outputs above 0.8 (or below 0.2) count as right.
+#: change; no error for outputs above 0.8 that should be on, or below 0.2 that should be off. Starting weights are
+#: not stated; we keep the symmetry network's +-0.3.
 FAMILY_TREES = Procedure(rate=0.005, momentum=0.9, early_momentum=0.5, early_sweeps=20, decay=0.002, margin=0.2)
 
 
@@ -415,7 +416,7 @@ class Experiment:
 
 
 #: The family trees as we could make them learn: starting weights in +-1, epsilon 0.05, decay 0.05% a change and
-#: 3,000 sweeps (the paper's own settings, FAMILY_TREES, leave every seed at "nobody": see lesson 19).
+#: 3,000 sweeps (the paper's settings, FAMILY_TREES, leave every seed answering "nobody": see lesson 19).
 FAMILY_TREES_REPRODUCED = Procedure(rate=0.05, momentum=0.9, early_momentum=0.5, early_sweeps=20, decay=0.0005,
                                     init_range=1.0, margin=0.2)
 

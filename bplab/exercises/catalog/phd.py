@@ -256,8 +256,9 @@ EXERCISES = [
         ),
         solution="False.\n"
                  "The weights must keep every signed combination c₁w₁ + c₂w₂ + c₃w₃ (c in {-1, 0, 1}, not all 0) away from 0. "
-                 "1:2:4 does, like binary digits; so does 2:3:4 (no sum or difference of 2, 3 and 4 cancels), and about a "
-                 "quarter of the stored converged runs found that solution. The paper reported the one its run found.\n"
+                 "1:2:4 does, like binary digits; so does 2:3:4 (no sum or difference of 2, 3 and 4 cancels). Both keep the "
+                 "smallest such combination as far from 0 as possible, 1/4 of the largest weight, and about a quarter of "
+                 "the stored converged runs found 2:3:4. The paper reported the one its run found.\n"
                  "Answer: false",
     ),
     Exercise(
@@ -276,16 +277,17 @@ EXERCISES = [
     Exercise(
         id="19.sex_not_encoded",
         title="Why do the six person units not encode the first person's sex?",
-        kind="choice", expected="the relationship decides the answer's sex",
-        options=("the relationship decides the answer's sex", "six units are too few", "sex is already in the input"),
+        kind="choice", expected="the answers never depend on it",
+        options=("the answers never depend on it", "six units are too few", "sex is already in the input"),
         hints=(
             "For which question would knowing that Colin is male change the answer?",
-            "The answer to 'mother of Colin' is the same person whether Colin is a boy or a girl: 'son' or 'daughter' in "
-            "the relationship already says which sex the answer has.",
+            "Where the first person's sex could matter (husband or wife), the question itself already implies it: only a "
+            "woman has a husband in these trees.",
         ),
-        solution="The relationship decides the answer's sex. Every answer is determined by the first person's place in the "
-                 "tree and the relationship; the first person's own sex never changes it, so no error pushes a unit to "
-                 "encode it. Features the task needs (nationality, generation, branch) get units; one it does not, does not.\n"
-                 'Answer: "the relationship decides the answer\'s sex"',
+        solution="The answers never depend on it. Given the first person and the relationship, the answer is fixed by the "
+                 "person's place in the tree; where their sex could matter (husband or wife), the relationship already "
+                 "implies it. So no error pushes a unit to encode it. Features the task needs (nationality, generation, "
+                 "branch) get units; one it does not, does not.\n"
+                 'Answer: "the answers never depend on it"',
     ),
 ]
