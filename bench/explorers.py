@@ -44,6 +44,7 @@ from bplab.explorers.rules import LearningRulesExplorer
 from bplab.explorers.secant import SecantExplorer
 from bplab.explorers.slowdown import SlowdownExplorer
 from bplab.explorers.swell import SwellExplorer
+from bplab.explorers.symmetry import SymmetryExplorer
 from bplab.explorers.through_time import TimeExplorer
 from bplab.explorers.welcome import WelcomeExplorer
 
@@ -52,7 +53,7 @@ EXPLORERS: list[type[Explorer]] = [
     WelcomeExplorer, GuessingGame, HighLowGame, SecantExplorer, OneWeightExplorer, LineClassifier, GraphStepper,
     SlowdownExplorer, Playground,
     BatchSizeExplorer, OptimizerRace, DepthExplorer, TimeExplorer, ConvolutionExplorer, ClinicExplorer, GalleryExplorer,
-    ModeExplorer, SwellExplorer, CheckpointExplorer, LearningRulesExplorer,
+    ModeExplorer, SwellExplorer, CheckpointExplorer, LearningRulesExplorer, SymmetryExplorer,
 ]
 
 

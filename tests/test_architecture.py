@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "bplab.symbolic": 4, "bplab.optim": 4, "bplab.func": 4, "bplab.checkpointing": 4, "bplab.memory": 5,
     "bplab.check": 5, "bplab.nn": 5, "bplab.swell": 5,
     "bplab.conv": 6, "bplab.recurrent": 6, "bplab.train": 6, "bplab.delta_equations": 6, "bplab.clinic": 6,
-    "bplab.alternatives": 6, "bplab.forward_forward": 6,
+    "bplab.alternatives": 6, "bplab.forward_forward": 6, "bplab.rumelhart1986": 6,
     "bplab.plain_figures": 6,
     "bplab.plots": 7,
     "bplab.explorers": 8, "bplab.exercises": 8,

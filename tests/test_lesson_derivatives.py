@@ -1,4 +1,4 @@
-"""Every derivative the lessons 00-03, 06-07 and 10-18 show, three ways here too: SymPy, backprop, central differences.
+"""Every derivative the lessons 00-03, 06-07 and 10-19 show, three ways here too: SymPy, backprop, central differences.
 
 ``bplab.compare`` runs all three routes; each test also checks them against the closed form the
 notebook states (its printed number or its formula), so a lesson and the package cannot drift apart.
@@ -693,3 +693,46 @@ def test_the_lessons_forward_gradient_is_the_slope_along_v_times_v():
     numeric = (alternatives.loss(theta + 1e-6 * v, X, y) - alternatives.loss(theta - 1e-6 * v, X, y)) / 2e-6
     np.testing.assert_allclose(estimate, slope * v, rtol=1e-10)
     assert numeric == pytest.approx(slope, rel=1e-6)
+
+
+# ------------------------------------------------------------------ 19: reproducing the 1986 paper
+
+
+def test_the_lessons_sweep_gradients_three_ways():
+    """Notebook 19's four equations, taken from the notebook: against bplab's backprop of the same summed error, central
+    differences and SymPy (the 8-3-8 encoder, and the symmetry network on a few of its cases); a planted wrong
+    derivative (y(1 - y) left out) is caught by the same comparison."""
+    from bplab import func
+    from bplab import rumelhart1986 as paper
+
+    namespace: dict = {"np": np}
+    exec(notebook_cell("5_phd/19_reproducing_rumelhart_hinton_williams_1986.ipynb", "import numpy as np\n\ndef logistic"),  # noqa: S102
+         namespace)
+    sweep_gradients = namespace["sweep_gradients"]
+    for task in (paper.encoder_task(), paper.symmetry_task()):
+        params = paper.initial_params(task, [2], init_range=1.0)
+        weights, biases = [W[0] for W in params.weights], [b[0, 0] for b in params.biases]
+        grad_W, grad_b = sweep_gradients(weights, biases, task.inputs, task.targets)
+        ours = np.concatenate([np.concatenate([gW.ravel(), gb]) for gW, gb in zip(grad_W, grad_b)])
+        flat = paper.flatten(params)
+        by_backprop = func.grad(lambda theta: paper.engine_error(theta, task))(flat).data
+        error_at = lambda theta: paper.engine_error(Value(theta), task).item()  # noqa: E731
+        numeric = np.array([(error_at(flat + 1e-6 * e) - error_at(flat - 1e-6 * e)) / 2e-6 for e in np.eye(len(flat))])
+        np.testing.assert_allclose(ours, by_backprop, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(numeric, ours, rtol=1e-6, atol=1e-8)
+    few = paper.Task("few", task.inputs[[3, 12, 45]], task.targets[[3, 12, 45]], task.sizes)
+    w = sympy.symbols("w0:17")
+    hidden = [[1 / (1 + sympy.exp(-(sum(float(c[i]) * w[2 * i + j] for i in range(6)) + w[12 + j]))) for j in range(2)]
+              for c in few.inputs]
+    E = sum((1 / (1 + sympy.exp(-(h[0] * w[14] + h[1] * w[15] + w[16]))) - float(d)) ** 2 / 2
+            for h, d in zip(hidden, few.targets[:, 0]))
+    exact = np.array(sympy.lambdify(w, [sympy.diff(E, s) for s in w])(*flat), dtype=float)
+    grad_W, grad_b = sweep_gradients(weights, biases, few.inputs, few.targets)
+    ours = np.concatenate([np.concatenate([gW.ravel(), gb]) for gW, gb in zip(grad_W, grad_b)])
+    np.testing.assert_allclose(ours, exact, rtol=1e-10, atol=1e-13)
+    source = notebook_cell("5_phd/19_reproducing_rumelhart_hinton_williams_1986.ipynb", "import numpy as np\n\ndef logistic")
+    planted: dict = {"np": np}
+    exec(source.replace("dE_dx = dE_dy * y * (1 - y)", "dE_dx = dE_dy"), planted)  # noqa: S102
+    wrong_W, wrong_b = planted["sweep_gradients"](weights, biases, few.inputs, few.targets)
+    wrong = np.concatenate([np.concatenate([gW.ravel(), gb]) for gW, gb in zip(wrong_W, wrong_b)])
+    assert not np.allclose(wrong, exact, rtol=1e-3)

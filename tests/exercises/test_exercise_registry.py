@@ -44,7 +44,7 @@ def fresh_hints():
 
 
 def test_the_catalog_covers_every_lesson_with_each_kind():
-    assert {e.notebook for e in EXERCISES} == {"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18"}
+    assert {e.notebook for e in EXERCISES} == {"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"}
     assert NUMBERS and FORMULAS and CHOICES and GRADIENTS
     assert len(set(IDS)) == len(IDS)
 

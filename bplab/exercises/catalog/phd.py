@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bplab.exercises.registry import Exercise
-from bplab.exercises.answers import Exact
+from bplab.exercises.answers import Exact, SignificantFigures
 
 NOTEBOOKS = {"15": "Forward mode and reverse mode", "16": "Symbolic against automatic differentiation",
-             "17": "Memory and higher order", "18": "Beyond backprop"}
+             "17": "Memory and higher order", "18": "Beyond backprop",
+             "19": "Reproducing Rumelhart, Hinton & Williams (1986)"}
 
 TRUE_FALSE = ("true", "false")
 
@@ -231,5 +232,62 @@ EXERCISES = [
                  "differences one parameter at a time would need two million). The catch is the variance: the estimate "
                  "points at the gradient with a cosine whose mean is about √(2/(πn)) ≈ 0.8/√n (its root mean square is 1/√n).\n"
                  "Answer: 2 (a whole number)",
+    ),
+    # ------------------------------------------------------------------ 19: reproducing the 1986 paper
+    Exercise(
+        id="19.summed_rate",
+        title="The learning rate on the mean error that equals ε = 0.1 on the error summed over 64 cases",
+        kind="number", expected=6.4, precision=Exact("exactly"),
+        hints=(
+            "The mean error is E/64, so its gradient is the summed error's gradient divided by 64.",
+            "η ∇(E/64) = (η/64) ∇E must equal 0.1 ∇E.",
+        ),
+        solution="The step is ε ∂E/∂w on the sum. On the mean E/64 the gradient is 64 times smaller, so the same step "
+                 "needs η = 64 ε = 6.4. A rate that looks huge today's way is the paper's 0.1.\n"
+                 "Answer: 6.4 (exactly)",
+    ),
+    Exercise(
+        id="19.only_powers_of_two",
+        title='Is it true? "Only weights in the ratio 1:2:4 can solve the symmetry task"',
+        kind="choice", expected="false", options=TRUE_FALSE,
+        hints=(
+            "Which sums w₁c₁ + w₂c₂ + w₃c₃ (each c in {-1, 0, 1}, not all 0) must never be 0?",
+            "Try 2, 3, 4: can ±2 ± 3 ± 4, or any two of them, or one alone, be 0?",
+        ),
+        solution="False.\n"
+                 "The weights must keep every signed combination c₁w₁ + c₂w₂ + c₃w₃ (c in {-1, 0, 1}, not all 0) away from 0. "
+                 "1:2:4 does, like binary digits; so does 2:3:4 (no sum or difference of 2, 3 and 4 cancels). Both keep the "
+                 "smallest such combination as far from 0 as possible, 1/4 of the largest weight, and about a quarter of "
+                 "the stored converged runs found 2:3:4. The paper reported the one its run found.\n"
+                 "Answer: false",
+    ),
+    Exercise(
+        id="19.decay_over_training",
+        title="What fraction of a weight is left after 1,500 sweeps of 0.2% decay and no gradient",
+        kind="number", expected=(1 - 0.002) ** 1500, precision=SignificantFigures(3),
+        hints=(
+            "Each sweep multiplies the weight by 1 - 0.002.",
+            "Compute 0.998 ** 1500 (about e^(-3)).",
+        ),
+        solution="0.998¹⁵⁰⁰ = 0.0496, about e⁻³: a weight the gradient does not hold up shrinks twentyfold over the paper's "
+                 "training. Under the paper's decay, a weight whose gradient has vanished, as in the collapsed networks' lower layers, is "
+                 "erased this way.\n"
+                 "Answer: 0.0496 (to 3 significant figures)",
+    ),
+    Exercise(
+        id="19.sex_not_encoded",
+        title="Why do the six person units not encode the first person's sex?",
+        kind="choice", expected="the answers never depend on it",
+        options=("the answers never depend on it", "six units are too few", "sex is already in the input"),
+        hints=(
+            "For which question would knowing that Colin is male change the answer?",
+            "Where the first person's sex could matter (husband or wife), the question itself already implies it: only a "
+            "woman has a husband in these trees.",
+        ),
+        solution="The answers never depend on it. Given the first person and the relationship, the answer is fixed by the "
+                 "person's place in the tree; where their sex could matter (husband or wife), the relationship already "
+                 "implies it. So no error pushes a unit to encode it. Features the task needs (nationality, generation, "
+                 "branch) get units; one it does not, does not.\n"
+                 'Answer: "the answers never depend on it"',
     ),
 ]
