@@ -21,7 +21,9 @@ Conventions every explorer follows (write a new one the same way):
   :func:`bplab.validation.whole_number`; a seed the lesson asks the learner to vary is a control
   named ``seed`` instead;
 * a limit that depends on the state (the number of examples, the last step of a graph) comes
-  from :meth:`Explorer.slider_limits`, never from replacing ``controls`` on an instance;
+  from :meth:`Explorer.slider_limits`, one that follows another setting (the layers chosen limit
+  the segments) from :meth:`Explorer.limits_from_settings` with the controls it limits named in
+  ``follow_settings``; never from replacing ``controls`` on an instance;
 * work longer than about one frame (training) is written as :meth:`Explorer.compute_steps`, pieces
   of a few tens of milliseconds that yield frames, with :meth:`Explorer.progress` ("epoch 340 of
   1,000") and :meth:`Explorer.reached` (where the controls go when the learner stops); the widget
@@ -329,6 +331,25 @@ class Explorer:
         """
         return {}
 
+    #: The controls whose upper limit follows other settings (:meth:`limits_from_settings`).
+    follow_settings: tuple[str, ...] = ()
+
+    def limits_from_settings(self, settings: Mapping[str, Any]) -> dict[str, float]:
+        """Upper limits of the :attr:`follow_settings` controls, from the other settings (already checked):
+        the number of layers chosen limits the checkpointed segments, say. Settings are checked against
+        them; a following slider that a change leaves alone drops to its new limit if it is above it; the
+        sliders' maxima follow them. Default: none."""
+        return {}
+
+    def _limits(self, state: Any, params: Mapping[str, Any] | None = None) -> dict[str, float]:
+        """Every upper limit below the class's: :meth:`slider_limits` of ``state`` and
+        :meth:`limits_from_settings` of ``params`` (the current settings by default)."""
+        limits = dict(self.slider_limits(state))
+        if self.follow_settings:
+            for name, high in self.limits_from_settings(self.params if params is None else params).items():
+                limits[name] = min(high, limits.get(name, high))
+        return limits
+
     # ------------------------------------------------------------------ the pure part
     def _checked(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(settings) - set(self.controls))
@@ -339,7 +360,16 @@ class Explorer:
             )
         merged = {**self.params, **settings}
         limits = self.slider_limits(self.state)
-        return {name: control.check(name, merged[name], limits.get(name)) for name, control in self.controls.items()}
+        checked = {name: control.check(name, merged[name], limits.get(name))
+                   for name, control in self.controls.items() if name not in self.follow_settings}
+        following = self.limits_from_settings(checked) if self.follow_settings else {}
+        for name in self.follow_settings:
+            high = min(following[name], limits.get(name, following[name]))
+            value = merged[name]
+            if name not in settings and isinstance(value, (int, float)) and not isinstance(value, bool) and value > high:
+                value = high  # the setting it follows changed: it starts again at its new largest value
+            checked[name] = self.controls[name].check(name, value, high)
+        return {name: checked[name] for name in self.controls}
 
     def update(self, **changes: Any) -> go.Figure:
         """Recompute with ``changes`` applied to the current settings; return the new figure."""
@@ -357,7 +387,7 @@ class Explorer:
     def _show(self, params: dict[str, Any], state: Any, progress: str = "") -> go.Figure:
         """Make ``state`` (computed for ``params``) the current one: draw it, describe it, redraw the widget."""
         params = dict(params)
-        for name, high in self.slider_limits(state).items():  # e.g. no step beyond the graph's last one
+        for name, high in self._limits(state, params).items():  # e.g. no step beyond the graph's last one
             params[name] = min(params[name], high)
         figure = self.draw(state)
         status = self.describe(state)
@@ -393,7 +423,7 @@ class Explorer:
         def redraw_controls() -> None:
             syncing[0] = True  # lowering a max can clamp a value: that must not start another update
             try:
-                for limited, high in self.slider_limits(self.state).items():
+                for limited, high in self._limits(self.state).items():
                     self._widgets[limited].max = high
                 for name, control_widget in self._widgets.items():
                     if control_widget.value != self.params[name]:
@@ -502,7 +532,7 @@ class Explorer:
         stop.on_click(on_stop)
         self._on_update = redraw
         self._start_job = start_job
-        for limited, high in self.slider_limits(self.state).items():
+        for limited, high in self._limits(self.state).items():
             self._widgets[limited].max = high
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")

@@ -57,23 +57,11 @@ class CheckpointExplorer(Explorer):
     defaults = {"depth": 32, "segments": 4}
     continuous_update = False  # all segment counts are measured again for a new depth
 
-    def slider_limits(self, state: CheckpointState | None) -> dict[str, float]:
-        return {"segments": self._depth_being_checked or (state.params["depth"] if state is not None else 64)}
+    follow_settings = ("segments",)
 
-    _depth_being_checked: int | None = None
-
-    def _checked(self, settings: dict[str, Any]) -> dict[str, Any]:
-        """Settings checked with the segments limited by the depth they choose (a shallower chain lowers k to fit)."""
-        depth = settings.get("depth", self.params.get("depth"))
-        if not isinstance(depth, (int, np.integer)) or isinstance(depth, bool) or not 2 <= depth <= 64:
-            return super()._checked(settings)  # the depth's own check says what is wrong
-        if "segments" not in settings and self.params.get("segments", 0) > depth:
-            settings = {**settings, "segments": depth}
-        self._depth_being_checked = int(depth)
-        try:
-            return super()._checked(settings)
-        finally:
-            self._depth_being_checked = None
+    def limits_from_settings(self, settings: dict[str, Any]) -> dict[str, float]:
+        """A chain of n layers has at most n segments."""
+        return {"segments": settings["depth"]}
 
     def compute_steps(self, depth: int, segments: int) -> Iterator[Callable[[], CheckpointState]]:
         params = dict(depth=depth, segments=segments)

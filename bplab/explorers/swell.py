@@ -60,26 +60,11 @@ class SwellExplorer(Explorer):
     defaults = {"family": "logistic map", "depth": 6}
     continuous_update = False  # a new depth of SymPy can take a second: one update per release
 
-    _family_being_checked: str | None = None  # while settings are checked: the family they choose
+    follow_settings = ("depth",)
 
-    def slider_limits(self, state: SwellState | None) -> dict[str, float]:
-        family = self._family_being_checked or (state.params["family"] if state is not None else self.params["family"])
-        return {"depth": swell.FAMILIES[family][1]}
-
-    def _checked(self, settings: Mapping[str, Any]) -> dict[str, Any]:
-        """Settings checked against the depths of the family they choose; a new family shallower than the
-        current depth starts at its deepest."""
-        family = settings.get("family", self.params.get("family"))
-        if family not in swell.FAMILIES:  # the family's own check says what is wrong
-            return super()._checked(settings)
-        top = swell.FAMILIES[family][1]
-        if "depth" not in settings and self.params.get("depth", 0) > top:
-            settings = {**settings, "depth": top}
-        self._family_being_checked = family
-        try:
-            return super()._checked(settings)
-        finally:
-            self._family_being_checked = None
+    def limits_from_settings(self, settings: Mapping[str, Any]) -> dict[str, float]:
+        """Each family has its own deepest depth (SymPy's trees grow too large beyond it)."""
+        return {"depth": swell.FAMILIES[settings["family"]][1]}
 
     def compute_steps(self, family: str, depth: int) -> Iterator[Callable[[], SwellState]]:
         """The depths measured before at once (SymPy's results are cached), then one new depth per piece."""

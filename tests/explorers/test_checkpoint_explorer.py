@@ -46,7 +46,7 @@ def test_a_shallower_chain_lowers_the_segments_and_the_slider_follows():
     explorer = CheckpointExplorer(depth=20, segments=16)
     explorer.update(depth=10)
     assert explorer.params == {"depth": 10, "segments": 10}
-    assert explorer.slider_limits(explorer.state) == {"segments": 10}
+    assert explorer._limits(explorer.state) == {"segments": 10}
     explorer.update(depth=40, segments=30)  # the new depth's limit, not the old one's
     assert explorer.params == {"depth": 40, "segments": 30}
     with pytest.raises(ValueError, match=r"segments: expected a number between 1 and 40 .* got 41"):

@@ -195,3 +195,38 @@ def test_the_live_figure_gets_only_the_changes_and_ends_equal_to_the_drawn_figur
     if explorer_class.startswith("playground"):  # a view change sends one heatmap and a title, not all 11 traces
         first = partial[0]
         assert len(first["trace_indexes"]) == 1 and set(first["restyle_data"]) == {"z"}
+
+
+class Segments(Explorer):
+    """A tiny explorer whose second slider's limit follows the first setting: at most ``layers`` segments."""
+
+    title = "test segments"
+    controls = {"layers": Slider("layers", 2, 20, integer=True), "segments": Slider("segments", 1, 20, integer=True)}
+    defaults = {"layers": 10, "segments": 8}
+    follow_settings = ("segments",)
+
+    def limits_from_settings(self, settings):
+        return {"segments": settings["layers"]}
+
+    def compute(self, layers, segments):
+        return {"layers": layers, "segments": segments}
+
+    def draw(self, state):
+        return go.Figure(go.Bar(x=[state["layers"]], y=[state["segments"]]))
+
+
+def test_a_limit_that_follows_another_setting_is_checked_lowers_the_slider_and_moves_its_maximum():
+    explorer = Segments()
+    explorer.update(layers=5)  # segments 8 > 5 layers: the following slider drops to its new largest value
+    assert explorer.params == {"layers": 5, "segments": 5}
+    with pytest.raises(ValueError, match=r"segments: expected a number between 1 and 3 \(segments\), got 4"):
+        explorer.update(layers=3, segments=4)  # set explicitly above the limit: an error naming it, not a silent change
+    with pytest.raises(ValueError, match=r"layers: expected a number between 2 and 20 \(layers\), got 30"):
+        explorer.update(layers=30)  # the setting followed is checked first, by its own control
+    explorer.update(layers=12)  # a larger limit leaves the slider where it was
+    assert explorer.params == {"layers": 12, "segments": 5}
+    explorer.widget()
+    assert explorer._widgets["segments"].max == 12
+    explorer._widgets["layers"].value = 4
+    assert explorer._widgets["segments"].max == 4 and explorer._widgets["segments"].value == 4
+    assert explorer.params == {"layers": 4, "segments": 4}

@@ -37,7 +37,7 @@ def test_a_new_family_keeps_the_depth_when_it_can_and_its_deepest_when_not():
     explorer = SwellExplorer(family="sin chain", depth=12)
     explorer.update(family="tanh network")
     assert explorer.params == {"family": "tanh network", "depth": 5}
-    assert explorer.slider_limits(explorer.state) == {"depth": 5}
+    assert explorer._limits(explorer.state) == {"depth": 5}
     explorer.update(family="sin chain", depth=14)  # the new family's limit, not the old one's
     assert explorer.params["depth"] == 14
     explorer.update(family="logistic map")
