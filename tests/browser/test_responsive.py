@@ -57,6 +57,25 @@ def move_neuron(page, k: int, timeout_s: float = 30.0) -> float:
     return (time.monotonic() - started) * 1000
 
 
+LOST_STOPS: list[str] = []  # clicks on "stop" that showed no "Stopped." within 10 s: clicked again, and reported
+
+
+def stop_explorer(page) -> None:
+    """Click the explorer's stop button until its status says "Stopped." (a second click only if the first showed
+    nothing in 10 s: recorded with what the explorer showed, so a run that needed it says so); fail after two."""
+    stop = page.locator(".jp-Notebook button", has_text="stop").first
+    for attempt, wait_s in enumerate((10, 30)):
+        stop.click()
+        try:
+            page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=wait_s * 1000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: say what the explorer shows
+            shown = (f"click {attempt + 1}: kernel errors {page.evaluate('() => window.__bplabKernelErrors || []')}; "
+                     f"the explorer shows {page.locator('.jp-Notebook').inner_text()[-500:]!r}")
+            LOST_STOPS.append(shown)
+    raise AssertionError(f"no 'Stopped.' after two clicks on the stop button: {LOST_STOPS}")
+
+
 def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, lab_server, artifacts: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
@@ -80,8 +99,7 @@ def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, 
         for k in (2, 3, 2, 3):
             during.append(move_neuron(page, k))
             assert "Working: epoch" in page.locator(".jp-Notebook").inner_text(), "the run ended before the control moved"
-        page.locator(".jp-Notebook button", has_text="stop").first.click()
-        page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=30_000)
+        stop_explorer(page)
         page.screenshot(path=str(artifacts / "responsive-playground.png"), full_page=True)
         run.kernel_errors = page.evaluate("() => window.__bplabKernelErrors || []")
     finally:
@@ -89,6 +107,7 @@ def test_a_control_answers_during_a_long_training_run(tmp_path: Path, chromium, 
     ratio = statistics.median(during) / statistics.median(trivial)
     print(f"responsiveness: trivial change median {statistics.median(trivial):.0f} ms {trivial}; during a 1,000-epoch "
           f"batch-1 run {statistics.median(during):.0f} ms {during}; ratio {ratio:.2f} (limit 3); "
-          f"key presses the slider did not take: {LOST_PRESSES or 'none'}")
+          f"key presses the slider did not take: {LOST_PRESSES or 'none'}; stop clicks that showed nothing: "
+          f"{LOST_STOPS or 'none'}")
     assert not run.kernel_errors, run.kernel_errors
     assert ratio <= 3.0
