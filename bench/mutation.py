@@ -136,7 +136,8 @@ def counts_of(target: Target, results: str, jobs_dir: Path) -> dict[str, ModuleR
         if match["status"] in SURVIVED:
             result.survivors.append(match["name"])
     for result in modules.values():
-        result.explained = (jobs_dir / result.module).read_text().count("pragma: no mutate")
+        result.explained = sum(line.rstrip().endswith("# pragma: no mutate")
+                               for line in (jobs_dir / result.module).read_text().splitlines())
     return modules
 
 
