@@ -54,7 +54,9 @@ TARGETS: dict[str, Target] = {
     "engine": Target(("bplab/engine.py",), ("tests/engine",)),
     "optimizers": Target(("bplab/optim.py",), ("tests/networks/test_optim.py",)),
     "checkers": Target(("bplab/exercises/checkers.py", "bplab/exercises/answers.py"),
-                       ("tests/exercises", "tests/test_exercises.py", "tests/test_hints.py")),
+                       ("tests/exercises/test_checker_messages.py", "tests/exercises/test_answer_reading.py",
+                        "tests/exercises/test_exercise_answers.py", "tests/exercises/test_exercise_registry.py",
+                        "tests/test_exercises.py")),
     "course copy": Target(("bplab/app/course_copy.py", "bplab/app/manifest.py", "bplab/app/safe_files.py"),
                           ("tests/test_course_copy.py",)),
     "explorer compute steps": Target(
@@ -102,6 +104,12 @@ def scratch_copy(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
+def top_level_files() -> list[str]:
+    """The repository's tracked top-level entries, but the package and the tests (mutmut copies those)."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return sorted({name.split("/")[0] for name in listed.splitlines()} - {"bplab", "tests", "pyproject.toml"})
+
+
 def mutmut_config(target: Target) -> str:
     """A [tool.mutmut] table: the whole package is copied (so it imports), only the target's files mutated."""
     package_files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bplab").rglob("*.py"))
@@ -112,6 +120,7 @@ def mutmut_config(target: Target) -> str:
         'source_paths = ["bplab"]\n'
         f"do_not_mutate = {quoted(others)}\n"
         f"pytest_add_cli_args_test_selection = {quoted(target.tests)}\n"
+        f"also_copy = {quoted(top_level_files())}\n"  # notebooks, README, .ci: some tests read them
         # no notebooks, no browser, no fresh venvs: the unit tests of the target
         'pytest_add_cli_args = ["-p", "no:nbval", "-p", "no:cacheprovider", "-o", "addopts=", '
         '"-m", "not slow and not browser"]\n'
