@@ -216,7 +216,7 @@ def check_gradients(answer: Any, loss: Callable[..., Any], at: Mapping[str, Any]
         scale = max(1.0, float(np.max(np.abs(value.grad), initial=0.0)))  # pragma: no mutate (initial 1.0: max(1.0, …) anyway)
         gap = np.abs(mine - value.grad)
         if not np.all(np.isfinite(mine)) or gap.max(initial=0.0) > rtol * scale:
-            where = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape) if gap.size else ()
+            where = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)  # () when 0-d
             problems.append(f"your gradient for {name} differs from backprop's, most at index {tuple(int(k) for k in where)}")
     if problems:
         count = f"{len(problems)} of {len(values)} gradients are wrong (output layer first): " if len(problems) > 1 else ""

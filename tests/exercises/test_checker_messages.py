@@ -109,8 +109,8 @@ def test_a_sympy_expression_may_be_the_answer_or_the_expected_formula():
 def test_an_extra_letter_is_named_with_what_may_be_used():
     assert said(check_formula("2*(a - y)*z", "2*i*(i*w - y)", names={"a": "i*w"}, hint="h")) == (
         NOT_YET, "Not yet: your formula uses z, which the answer does not need. It may use i, w, y, a (= i*w). Hint: h")
-    assert said(check_formula("q", "x*y")) == (
-        NOT_YET, "Not yet: your formula uses q, which the answer does not need. It may use x, y.")
+    assert said(check_formula("q*r", "x*y", names={"u": "x", "v": "y"})) == (
+        NOT_YET, "Not yet: your formula uses q, r, which the answer does not need. It may use x, y, u (= x), v (= y).")
 
 
 def test_a_formula_missing_a_letter_is_wrong_not_unreadable():
