@@ -58,7 +58,8 @@ TARGETS: dict[str, Target] = {
                         "tests/exercises/test_exercise_answers.py", "tests/exercises/test_exercise_registry.py",
                         "tests/test_exercises.py")),
     "course copy": Target(("bplab/app/course_copy.py", "bplab/app/manifest.py", "bplab/app/safe_files.py"),
-                          ("tests/test_course_copy.py", "tests/test_safe_files.py", "tests/test_course_folder.py")),
+                          ("tests/test_course_copy.py", "tests/test_safe_files.py", "tests/test_course_folder.py",
+                           "tests/test_course_copy_reports.py")),
     "explorer compute steps": Target(
         tuple(sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bplab" / "explorers").glob("*.py")
                      if p.name not in {"__init__.py", "accessible.py", "fast_start.py"})),
