@@ -32,6 +32,19 @@ def test_the_umask_is_read_without_being_changed():
         os.umask(mask)
 
 
+def test_the_umask_is_read_from_proc_without_setting_it(monkeypatch):
+    def never(*args):
+        raise AssertionError("os.umask was called: for an instant every file would get that mask")
+
+    mask = os.umask(0o027)
+    try:
+        monkeypatch.setattr(safe_files.os, "umask", never)
+        assert current_umask() == 0o027
+    finally:
+        monkeypatch.undo()
+        os.umask(mask)
+
+
 def test_without_proc_the_umask_is_still_found(monkeypatch):
     def no_proc(*args, **kwargs):
         raise OSError(errno.ENOENT, "no /proc here")
@@ -107,7 +120,7 @@ def test_an_unreadable_file_is_named(operation, tmp_path):
 
 
 def test_write_atomic_keeps_an_existing_files_mode_and_gives_a_new_one_open_s(tmp_path):
-    target = tmp_path / "deep" / "lesson.ipynb"
+    target = tmp_path / "deep" / "deeper" / "lesson.ipynb"  # folders made as needed
     safe_files.write_atomic(target, b"first")
     assert target.read_bytes() == b"first" and stat.S_IMODE(target.stat().st_mode) == new_file_mode()
     target.chmod(0o600)
@@ -148,3 +161,26 @@ def test_move_and_remove_name_their_paths(tmp_path):
     with pytest.raises(CourseCopyError) as info:
         safe_files.remove(folder)
     assert str(info.value).startswith(f"cannot remove {folder}: ")
+
+
+def test_the_temporary_file_sits_beside_the_target_and_goes_on_any_interruption(tmp_path, monkeypatch):
+    target = tmp_path / "lesson.ipynb"
+    renamed = []
+    real_replace = os.replace
+
+    def replace(source, destination):
+        renamed.append(Path(source))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(safe_files.os, "replace", replace)
+    safe_files.write_atomic(target, b"data")
+    (temporary,) = renamed
+    assert temporary.parent == tmp_path and temporary.name.startswith(".lesson.ipynb.") and temporary.suffix == ".tmp"
+
+    def interrupted(source, destination):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(safe_files.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        safe_files.write_atomic(target, b"more")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.ipynb"] and target.read_bytes() == b"data"
