@@ -95,7 +95,7 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                p.data = self._update(p.data, grad, state, group)
+                p.data = np.asarray(self._update(p.data, grad, state, group))  # a 0-d weight stays an array
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> np.ndarray:
         raise NotImplementedError
@@ -125,15 +125,16 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         if not group["weight_decay"] and not group["momentum"]:  # plain descent: one new array, no temporaries
-            step = np.multiply(grad, group["lr"], out=np.empty_like(param))  # a 0-d weight stays an array
-            return np.subtract(param, step, out=step)
+            step = np.multiply(grad, group["lr"], out=np.empty_like(param))
+            # out=step only saves an allocation: a mutant without it gives the same weights (pragma: equivalent)
+            return np.subtract(param, step, out=step)  # pragma: no mutate
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param
         momentum = group["momentum"]
         if momentum:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                buffer = np.array(grad, copy=True)
+                buffer = np.copy(grad)  # never the gradient's own array: a later backward may add into it
             else:
                 buffer = momentum * buffer + (1.0 - group["dampening"]) * grad
             state["momentum_buffer"] = buffer
@@ -168,6 +169,10 @@ class Adagrad(Optimizer):
 AdaGrad = Adagrad  # the name the lessons use; PyTorch spells it Adagrad
 
 
+# Mutation testing: a running average started as np.zeros_like(None) (a 0-d zero) broadcasts to the same first
+# update, so those mutants cannot change a result; their lines are marked "pragma: no mutate".
+
+
 class RMSprop(Optimizer):
     r"""RMSprop: divide by a running root-mean-square of recent gradients.
 
@@ -185,11 +190,11 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, state, group):
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
+            state["square_avg"] = np.zeros_like(param)  # pragma: no mutate
             if group["momentum"] > 0:
-                state["momentum_buffer"] = np.zeros_like(param)
+                state["momentum_buffer"] = np.zeros_like(param)  # pragma: no mutate
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param)
+                state["grad_avg"] = np.zeros_like(param)  # pragma: no mutate
         state["step"] += 1
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param
@@ -228,8 +233,8 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
+            state["exp_avg"] = np.zeros_like(param)  # pragma: no mutate
+            state["exp_avg_sq"] = np.zeros_like(param)  # pragma: no mutate
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import shlex
 import subprocess
@@ -68,23 +69,48 @@ def test_help_and_doctor_print_the_working_command(capsys: pytest.CaptureFixture
     assert code == 1 and said.rstrip().endswith(f"then again: {bplab_command('doctor')}")
 
 
-def test_the_torch_hint_says_optional_and_installs_the_cpu_build() -> None:
+def test_the_torch_hint_says_who_needs_it_and_installs_the_cpu_build() -> None:
     hint = torch_hint()
-    assert "optional" in hint and "only adds comparisons" in hint
+    assert "the course runs without it" in hint and "the tests and benchmarks compare against it" in hint
     command = torch_install_command()
     assert hint.endswith(command)
     assert shlex.split(command) == [sys.executable, "-m", "pip", "install", "torch", "--index-url", TORCH_CPU_INDEX]
     assert TORCH_CPU_INDEX == "https://download.pytorch.org/whl/cpu"
 
 
-def test_the_network_tests_skip_with_the_torch_hint() -> None:
+def _network_routes():
     spec = importlib.util.spec_from_file_location("network_routes", REPO / "tests" / "networks" / "network_routes.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.needs_torch.kwargs["reason"] == torch_hint()
+    return module
+
+
+def test_without_pytorch_the_network_tests_skip_with_the_torch_hint_and_fail_in_ci() -> None:
+    needs_torch = _network_routes().needs_torch
+
+    def compares_with_pytorch(name: str) -> str:
+        return name
+
+    assert needs_torch(compares_with_pytorch, available=True, in_ci=True) is compares_with_pytorch
+    skipped = needs_torch(compares_with_pytorch, available=False, in_ci=False)
+    (mark,) = skipped.pytestmark
+    assert mark.name == "skip" and mark.kwargs["reason"] == torch_hint()
+    failing = needs_torch(compares_with_pytorch, available=False, in_ci=True)
+    assert inspect.signature(failing) == inspect.signature(compares_with_pytorch)  # pytest still sees the fixtures
+    with pytest.raises(pytest.fail.Exception, match="CI=true: the PyTorch comparisons must run"):
+        failing("adam")
 
 
 def test_shell_word_is_shared_with_the_doctor() -> None:
     assert doctor.shell_word is hints.shell_word
     assert hints.shell_word("jupyterlab>=4.2,<5") == '"jupyterlab>=4.2,<5"'
+
+
+def test_the_test_environment_includes_pytorchs_cpu_build() -> None:
+    """The README's test command and .ci/run both install PyTorch's CPU build, unconditionally."""
+    readme = (REPO / "README.md").read_text()
+    assert f'pip install -e ".[test]" && .venv/bin/pip install torch --index-url {TORCH_CPU_INDEX}' in readme
+    ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
+    installs = [line for line in ci_lines if "pip install" in line and "torch" in line and not line.startswith("#")]
+    assert installs == ['python -m pip install -q "torch==2.13.0"'], installs  # at the top level: not behind an `if`

@@ -245,7 +245,7 @@ def find_notebook(name: str, available: list[str]) -> str:
             f"NOTEBOOK: {name!r} names {len(by_file)} notebooks: {', '.join(by_file)}. "
             "Give the path inside the course, e.g. " + by_file[0]
         )
-    names = available + sorted({PurePosixPath(path).name for path in available})
+    names = list(dict.fromkeys(available + sorted({PurePosixPath(path).name for path in available})))  # no repeats
     close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     listing = "" if close else f" The course has: {', '.join(available) or '(no notebooks)'}."

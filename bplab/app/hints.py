@@ -7,7 +7,7 @@ as given, not resolved, since a venv's ``python`` is a symlink to the base inter
 there is no such script (bplab imported from a source tree and run as ``python -m
 bplab.app.cli``), the hint is that: ``/path/to/python -m bplab.app.cli``.
 
-PyTorch is optional: it only adds comparisons (tests, benchmarks). Its default Linux wheel from
+PyTorch is not needed by the course; the tests and benchmarks compare against it. Its default Linux wheel from
 PyPI pulls the CUDA build, gigabytes, so the hint installs the CPU build from PyTorch's index.
 Standard library only.
 """
@@ -65,7 +65,7 @@ def torch_install_command(executable: str | None = None) -> str:
 def torch_hint(executable: str | None = None) -> str:
     """Why PyTorch is missing is fine, and how to add it if wanted (one sentence, for skip reasons and reports)."""
     return (
-        "PyTorch is not installed; it is optional and only adds comparisons against PyTorch. "
-        "To add them, install its CPU build (a plain `pip install torch` on Linux pulls the CUDA "
+        "PyTorch is not installed: the course runs without it, but the tests and benchmarks compare "
+        "against it. To add it, install its CPU build (a plain `pip install torch` on Linux pulls the CUDA "
         f"build, several gigabytes): {torch_install_command(executable)}"
     )

@@ -66,7 +66,7 @@ def read_manifest(folder: Path) -> Manifest:
     """The manifest of ``folder`` (format 1 or 2); an empty one when there is none or it cannot be read."""
     path = Path(folder) / MANIFEST_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))  # pragma: no mutate ("UTF-8" is the same codec)
     except (OSError, ValueError):
         # Missing or unreadable: trust nothing, so every differing file counts as the learner's.
         return Manifest()

@@ -30,13 +30,13 @@ class CourseCopyError(Exception):
 def current_umask() -> int:
     """This process's umask (read from /proc where it can be, so it is never changed even briefly)."""
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
+        with open("/proc/self/status", encoding="ascii") as status:  # pragma: no mutate (any codec reads ASCII)
             for line in status:
                 if line.startswith("Umask:"):
                     return int(line.split()[1], 8)
     except (OSError, ValueError, IndexError):
         pass
-    mask = os.umask(0o022)
+    mask = os.umask(0o022)  # pragma: no mutate (any mask set for this instant is put back at once)
     os.umask(mask)
     return mask
 
@@ -57,7 +57,7 @@ def fix_for(exc: OSError, path: Path) -> str:
             + (f"; chmod u+rw {shell_word(str(path))}" if os.path.isfile(path) else "")
             + f"), or use a course folder of your own: {bplab_command('copy', '~/bplab-course')}"
         )
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):  # pragma: no mutate (the default: no EDQUOT)
         return "The disk (or your quota) is full: free some space, then run the command again."
     if code == errno.EROFS:
         return f"That folder is on a read-only disk: use a course folder you can write to, e.g. {bplab_command('copy', '~/bplab-course')}"
@@ -79,7 +79,7 @@ def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 16), b""):
+            for block in iter(lambda: handle.read(1 << 16), b""):  # pragma: no mutate (any block size, one digest)
                 digest.update(block)
     except OSError as exc:
         raise describe(exc, Path(path), f"read {path}") from None
@@ -119,7 +119,7 @@ def write_atomic(target: Path, data: bytes) -> None:
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        Path(temporary).unlink(missing_ok=True)  # pragma: no mutate (the temporary file exists here)
         raise describe(exc, target) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

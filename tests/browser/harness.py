@@ -333,6 +333,26 @@ class SliderResult:
 
 
 @dataclass
+class ControlResult:
+    """A control other than a slider (a dropdown, a checkbox, a text box, a button), used once."""
+
+    kind: str
+    label: str
+    action: str
+    latency_ms: float | None = None
+    failure: str = ""
+
+
+# What the browser tests type into each text box, by its label: a change its explorer must show.
+TEXT_INPUTS = {
+    "formula f =": "x*y + y",  # the graph stepper: a formula with a new variable, in one go
+    "values": "x=2, y=-1",
+    "f(x) =": "x**3 - x",  # the secant explorer
+    "your guesses so far": "50, 25",  # the high-low game
+}
+
+
+@dataclass
 class NotebookRun:
     """What happened when a notebook ran in the browser."""
 
@@ -344,6 +364,7 @@ class NotebookRun:
     error_outputs: list[str] = field(default_factory=list)
     kernel_errors: list[str] = field(default_factory=list)  # raised while the kernel handled a widget message
     sliders: list[SliderResult] = field(default_factory=list)
+    controls: list[ControlResult] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     screenshots: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -369,8 +390,10 @@ class NotebookRun:
         found += [f"kernel error while handling a widget message: {text[:800]}" for text in self.kernel_errors]
         if self.executed_cells < self.code_cells:
             found.append(f"only {self.executed_cells} of {self.code_cells} code cells ran")
+        found += [f"browser console: {text[:800]}" for text in self.console_errors]
         for slider in self.sliders:
             found += [f"slider {slider.index} ({slider.label!r}): {failure}" for failure in slider.failures]
+        found += [f"{c.kind} {c.label!r} ({c.action}): {c.failure}" for c in self.controls if c.failure]
         driven = [s for s in self.sliders if s.has_plot]
         if require_explorer and not driven:
             found.append("no explorer found: no slider with a plotly plot in its cell")
@@ -388,8 +411,20 @@ class NotebookRun:
         return (
             f"{self.notebook}: kernel idle after {self.seconds_to_kernel_idle:.1f} s, run-all "
             f"{self.seconds_to_run_all:.1f} s, {self.executed_cells}/{self.code_cells} cells, "
-            f"{len(self.sliders)} slider(s); {latency}"
+            f"{len(self.sliders)} slider(s); {latency}{self.controls_summary()}"
         )
+
+    def controls_summary(self) -> str:
+        """The other controls used, by kind, with the slowest change each kind took."""
+        kinds: dict[str, list[ControlResult]] = {}
+        for control in self.controls:
+            kinds.setdefault(control.kind, []).append(control)
+        parts = []
+        for kind, used in kinds.items():
+            times = [c.latency_ms for c in used if c.latency_ms is not None]
+            slowest = f", slowest {max(times):.0f} ms" if times else ""
+            parts.append(f"{len(used)} {kind}(s){slowest}")
+        return f"; other controls: {', '.join(parts)}" if parts else ""
 
     def save(self, path: Path) -> None:
         """Write the run as JSON (the artifact the CI keeps)."""
@@ -485,10 +520,7 @@ _JS_SLIDERS = """
 # by a weighted sum of every number and string in them, computed each animation frame: serializing them instead
 # (JSON.stringify of two 60 x 60 heatmaps) cost the page under test several milliseconds a frame, more for
 # larger figures, and so inflated exactly the latencies being compared.
-_JS_WATCH = """
-(index) => {
-  const slider = document.querySelectorAll('.jp-Notebook .widget-slider')[index];
-  const plots = [...slider.closest('.jp-Cell').querySelectorAll('.js-plotly-plot')];
+_JS_SIGNATURE = """
   const sig = (v) => {
     if (v === null || v === undefined) return 0.5;
     if (typeof v === 'number') return Number.isFinite(v) ? v : 0.25;
@@ -502,6 +534,13 @@ _JS_WATCH = """
     if (typeof v === 'object') { let total = 0; for (const k in v) total += sig(v[k]) * (sig(k) % 97 + 1); return total; }
     return 0;
   };
+"""
+
+_JS_WATCH = """
+(index) => {
+  const slider = document.querySelectorAll('.jp-Notebook .widget-slider')[index];
+  const plots = [...slider.closest('.jp-Cell').querySelectorAll('.js-plotly-plot')];
+""" + _JS_SIGNATURE + """
   const snapshot = () => plots.map(p => sig(p.data || null)).join(',');
   const before = snapshot();
   const watch = {t0: performance.now(), t1: null};
@@ -516,6 +555,51 @@ _JS_WATCH = """
   const now = Number(handle && handle.getAttribute('aria-valuenow'));
   const max = Number(handle && handle.getAttribute('aria-valuemax'));
   return {atMax: Number.isFinite(now) && Number.isFinite(max) && now >= max};
+}
+"""
+
+# Watches the plots and the explorer's status and error lines in a control's cell; records when any first changes.
+_JS_WATCH_CELL = """
+(element) => {
+  const cell = element.closest('.jp-Cell');
+  const plots = [...cell.querySelectorAll('.js-plotly-plot')];
+  const lines = () => [...cell.querySelectorAll('.widget-html')].map(h => h.textContent).join('|');
+""" + _JS_SIGNATURE + """
+  const snapshot = () => plots.map(p => sig(p.data || null)).join(',') + '#' + sig(lines());
+  const before = snapshot();
+  const watch = {t0: performance.now(), t1: null};
+  window.__bplabWatch = watch;
+  const tick = () => {
+    if (window.__bplabWatch !== watch) return;
+    if (snapshot() !== before) { watch.t1 = performance.now(); return; }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return plots.length;
+}
+"""
+
+_JS_A_JOB_RUNS = """
+() => [...document.querySelectorAll('.jp-Notebook button.jupyter-button')]
+  .some(b => b.textContent.trim() === 'stop' && b.offsetParent !== null)
+"""
+
+# Every control but sliders that a learner can use in an explorer's cell: kind, index among its kind, label.
+_CONTROL_SELECTORS = {
+    "dropdown": ".jp-Notebook .widget-dropdown select",
+    "checkbox": ".jp-Notebook .widget-checkbox input[type=checkbox]",
+    "text box": ".jp-Notebook .widget-text input[type=text]",
+    "button": ".jp-Notebook button.jupyter-button",
+}
+_JS_CONTROL_LABEL = """
+(element) => {
+  const box = element.closest('.widget-dropdown, .widget-checkbox, .widget-text');
+  const label = box && box.querySelector('.widget-label');
+  const text = label && label.textContent.trim() ? label.textContent : (box || element).textContent;
+  const cell = element.closest('.jp-Cell');
+  return {label: text.trim(),
+          plots: cell ? cell.querySelectorAll('.js-plotly-plot').length : 0,
+          visible: element.offsetParent !== null};
 }
 """
 
@@ -590,6 +674,61 @@ def open_and_run(page: Any, server: LabServer, relative: str, run: NotebookRun, 
     run.error_outputs = page.evaluate(_JS_ERRORS)
 
 
+def use_other_controls(page: Any, run: NotebookRun, change_timeout: float) -> None:
+    """Use every dropdown, checkbox, text box and button in an explorer's cell once; each must change the cell's
+    plots or its status line (a failure is recorded otherwise). Buttons go last, in page order, so "reset"
+    follows the training buttons that give it something to reset."""
+    for kind, selector in _CONTROL_SELECTORS.items():
+        elements = page.locator(selector)
+        for index in range(elements.count()):
+            element = elements.nth(index)
+            info = element.evaluate(_JS_CONTROL_LABEL)
+            if not info["plots"] or not info["visible"] or (kind == "button" and info["label"] == "stop"):
+                continue  # not an explorer's control, or the stop button (shown only while a job runs)
+            element.scroll_into_view_if_needed()
+            result = ControlResult(kind=kind, label=info["label"], action="")
+            if kind == "dropdown":
+                options = element.evaluate("(s) => [...s.options].map(o => o.value)")
+                current = element.input_value()
+                others = [o for o in options if o != current]
+                if not others:
+                    continue
+                result.action = f"chose {others[0]!r}"
+                element.evaluate(_JS_WATCH_CELL)
+                element.select_option(others[0])
+            elif kind == "checkbox":
+                result.action = "ticked" if not element.is_checked() else "unticked"
+                element.evaluate(_JS_WATCH_CELL)
+                element.click()
+            elif kind == "text box":
+                text = TEXT_INPUTS.get(info["label"])
+                if text is None:
+                    result.failure = f"no text to type: add its label to TEXT_INPUTS in {Path(__file__).name}"
+                    run.controls.append(result)
+                    continue
+                result.action = f"typed {text!r} and Enter"
+                element.fill(text)
+                element.evaluate(_JS_WATCH_CELL)
+                element.press("Enter")
+            else:
+                result.action = "clicked"
+                element.evaluate(_JS_WATCH_CELL)
+                element.click()
+            try:
+                page.wait_for_function("() => window.__bplabWatch && window.__bplabWatch.t1 !== null",
+                                       timeout=change_timeout * 1000)
+                times = page.evaluate("() => window.__bplabWatch")
+                result.latency_ms = round(times["t1"] - times["t0"], 1)
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError: recorded as a failure
+                result.failure = f"neither the plot nor the status line changed within {change_timeout:.0f} s"
+            _wait(lambda: not page.evaluate(_JS_A_JOB_RUNS), 60)
+            shown = element.evaluate("(e) => e.closest('.jp-Cell').innerText")
+            if "Could not update" in shown:  # the explorer's error line: the change was refused or failed
+                start = shown.index("Could not update")
+                result.failure = f"the explorer showed an error: {shown[start:start + 300]!r}"
+            run.controls.append(result)  # (a background job it started has finished: the next control cancels none)
+
+
 def run_notebook(
     chromium: Chromium,
     server: LabServer,
@@ -631,6 +770,7 @@ def run_notebook(
                     break
                 times = page.evaluate("() => window.__bplabWatch")
                 result.latencies_ms.append(round(times["t1"] - times["t0"], 1))
+        use_other_controls(page, run, change_timeout)
         run.error_outputs = page.evaluate(_JS_ERRORS)  # a slider callback may have failed
         page.wait_for_timeout(500)  # a late error from the last press
         run.kernel_errors = list(dict.fromkeys(page.evaluate("() => window.__bplabKernelErrors || []")))

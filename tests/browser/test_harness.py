@@ -20,7 +20,15 @@ WORKING = [
         "    with figure.batch_update():\n"
         "        figure.data[0].y = change['new'] * x\n"
         "slider.observe(redraw, names='value')\n"
-        "widgets.VBox([slider, figure])"
+        "shape = widgets.Dropdown(options=['line', 'square'], value='line', description='shape')\n"
+        "def reshape(change):\n"
+        "    figure.data[0].y = x ** 2 if change['new'] == 'square' else x\n"
+        "shape.observe(reshape, names='value')\n"
+        "flip = widgets.Button(description='flip')\n"
+        "def flipped(_button):\n"
+        "    figure.data[0].y = -np.asarray(figure.data[0].y)\n"
+        "flip.on_click(flipped)\n"
+        "widgets.VBox([slider, shape, flip, figure])"
     ),
     "print('done')",
 ]
@@ -29,8 +37,10 @@ BROKEN = [
     "import ipywidgets as widgets\nimport plotly.graph_objects as go",
     (
         "dead = widgets.IntSlider(value=1, min=0, max=10, description='not wired')\n"
+        "dead_menu = widgets.Dropdown(options=['a', 'b'], description='menu not wired')\n"
+        "dead_button = widgets.Button(description='button not wired')\n"
         "figure = go.FigureWidget(data=[go.Bar(y=[1, 2, 3])], layout=dict(height=250))\n"
-        "widgets.VBox([dead, figure])  # nothing observes the slider: the plot never changes"
+        "widgets.VBox([dead, dead_menu, dead_button, figure])  # nothing observes the controls: the plot never changes"
     ),
     "1 / 0",
     "print('never runs')",
@@ -70,6 +80,8 @@ def test_harness_on_a_working_and_a_broken_notebook(tmp_path: Path, chromium, la
     assert working.problems(require_explorer=True) == []
     assert working.executed_cells == working.code_cells == 3
     assert len(working.sliders) == 1 and len(working.latencies_ms) == 3
+    used = [(c.kind, c.label, c.action, c.failure) for c in working.controls]
+    assert used == [("dropdown", "shape", "chose 'square'", ""), ("button", "flip", "clicked", "")], used
     assert (artifacts / "harness-selftest.png").stat().st_size > 10_000
     assert (artifacts / "harness-selftest.json").exists()
 
@@ -79,6 +91,8 @@ def test_harness_on_a_working_and_a_broken_notebook(tmp_path: Path, chromium, la
     assert any("ZeroDivisionError" in problem for problem in problems)
     assert any("the plot did not change" in problem for problem in problems)
     assert any("code cells ran" in problem for problem in problems)
+    assert "dropdown 'menu not wired' (chose 'b'): neither the plot nor the status line changed within 3 s" in problems
+    assert "button 'button not wired' (clicked): neither the plot nor the status line changed within 3 s" in problems
 
     write_notebook(root / "comm_error.ipynb", COMM_ERROR)
     failing = run_notebook(chromium, server, "comm_error.ipynb", artifacts, "harness-selftest-comm-error", presses=1,
@@ -97,3 +111,8 @@ def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.M
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
         harness.require_browser()
+
+
+def test_a_console_error_is_a_problem() -> None:
+    run = harness.NotebookRun(notebook="any.ipynb", console_errors=["TypeError: planted"])
+    assert run.problems() == ["browser console: TypeError: planted"]

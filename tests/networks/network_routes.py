@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
 from typing import Callable
 
 import numpy as np
@@ -19,8 +21,27 @@ try:
 except ImportError:
     torch = None
 
-# Optional: says so, and how to add PyTorch's CPU build (never the multi-GB CUDA wheel).
-needs_torch = pytest.mark.skipif(torch is None, reason=torch_hint())
+
+
+def needs_torch(test: Callable, *, available: bool | None = None, in_ci: bool | None = None) -> Callable:
+    """Mark ``test`` as a comparison against PyTorch, the oracle of the network tests.
+
+    PyTorch's CPU build is part of the test environment (``.ci/run`` and the README install it). Where it is
+    missing the test is skipped with the hint that says how to add it, except in CI (``CI=true``), where a
+    skipped oracle would hide the bugs only it catches (a wrong-signed weight decay): there the test fails,
+    naming what is missing. ``available`` and ``in_ci`` default to this interpreter and environment."""
+    available = torch is not None if available is None else available
+    in_ci = os.environ.get("CI", "").lower() == "true" if in_ci is None else in_ci
+    if available:
+        return test
+    if not in_ci:
+        return pytest.mark.skip(reason=torch_hint())(test)
+
+    @functools.wraps(test)
+    def missing_oracle(*args, **kwargs):
+        pytest.fail(f"{torch_hint()} (CI=true: the PyTorch comparisons must run, not skip)", pytrace=False)
+
+    return missing_oracle
 
 TOLERANCE = 1e-6
 

@@ -21,6 +21,7 @@ START = (np.array([-1.2, 0.5, 2.0]), np.array([1.0, -0.3, 0.7]))
 CONFIGURATIONS = [
     ("SGD", dict(lr=0.01)),
     ("SGD", dict(lr=0.01, momentum=0.9)),
+    ("SGD", dict(lr=0.01, weight_decay=0.05)),
     ("SGD", dict(lr=0.01, momentum=0.9, dampening=0.3, weight_decay=0.05)),
     ("SGD", dict(lr=0.01, momentum=0.9, nesterov=True)),
     ("Adagrad", dict(lr=0.1)),
@@ -213,3 +214,116 @@ KNOWN_AFTER_THREE_STEPS = [
 def test_known_values_recorded_from_pytorch(name, options, expected):
     ours, _ = bplab_trajectory(name, options, steps=3)
     np.testing.assert_allclose(ours[-1], expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- what mutation testing found untested
+
+
+def test_a_group_may_hold_a_single_value():
+    w = Value(np.array([1.0, -2.0]))
+    optimizer = optim.SGD([{"params": w}], lr=0.5)
+    assert optimizer.param_groups[0]["params"] == [w]
+    (w * w).sum().backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    np.testing.assert_array_equal(w.data, [0.0, 0.0])  # w - 0.5 * 2w
+    assert not w.has_grad
+
+
+def test_a_parameter_that_is_not_a_value_is_named_by_its_index():
+    with pytest.raises(TypeError) as info:
+        optim.SGD([Value(1.0), np.zeros(2)], lr=0.1)
+    assert str(info.value) == ("params[1]: expected a bplab Value (a parameter), got ndarray; "
+                               "pass model.parameters() or a list of Values")
+
+
+@pytest.mark.parametrize("lr", [True, "0.1", float("inf")])
+def test_a_learning_rate_must_be_a_finite_number(lr):
+    with pytest.raises(ValueError) as info:
+        optim.SGD([Value(1.0)], lr=lr)
+    assert str(info.value) == (f"lr: expected a learning rate above 0 (such as 0.1 or 1e-3), got {lr!r}; a rate of 0 "
+                               "never moves the weights and a negative rate climbs the loss instead of descending it")
+
+
+@pytest.mark.parametrize("name, key", [("SGD", "weight_decay"), ("SGD", "momentum"), ("SGD", "dampening"),
+                                       ("Adagrad", "lr_decay"), ("Adagrad", "eps"), ("RMSprop", "eps"),
+                                       ("Adam", "weight_decay")])
+def test_a_negative_setting_is_refused_by_name(name, key):
+    with pytest.raises(ValueError) as info:
+        getattr(optim, name)([Value(1.0)], lr=0.1, **{key: -0.25})
+    assert str(info.value) == f"{key}: expected 0 or more, got -0.25"
+    getattr(optim, name)([Value(1.0)], lr=0.1, **{key: 0.0})  # zero is allowed
+
+
+def test_a_parameter_without_gradient_is_skipped_wherever_it_stands():
+    unused, used = Value(np.array([5.0])), Value(np.array([1.0, 2.0]))
+    optimizer = optim.SGD([unused, used], lr=0.1)
+    (used * used).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(unused.data, [5.0])
+    np.testing.assert_allclose(used.data, [0.8, 1.6])
+
+
+def test_repr_lists_the_settings():
+    assert repr(optim.SGD([Value(1.0)], lr=0.1)) == (
+        "SGD(lr=0.1, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)")
+    assert repr(optim.Adam([Value(1.0)])) == "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0, amsgrad=False)"
+
+
+@pytest.mark.parametrize("name, options", [("SGD", {}), ("SGD", dict(momentum=0.9)), ("Adagrad", {}),
+                                           ("RMSprop", {}), ("Adam", {})])
+def test_a_zero_dimensional_weight_stays_an_array(name, options):
+    w = Value(np.array(2.0))
+    optimizer = getattr(optim, name)([w], lr=0.25, **options)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (w * w).backward()
+        optimizer.step()
+    assert type(w.data) is np.ndarray and w.data.shape == () and w.data < 2.0
+
+
+def test_the_momentum_buffer_is_a_copy_of_the_first_gradient():
+    w = Value(np.array([1.0, 2.0]))
+    optimizer = optim.SGD([w], lr=0.1, momentum=0.9)
+    (w * w).sum().backward()
+    optimizer.step()
+    buffer = optimizer.state[w]["momentum_buffer"]
+    assert not np.shares_memory(buffer, w.grad)  # a later backward that accumulates into w.grad leaves it alone
+    np.testing.assert_array_equal(buffer, [2.0, 4.0])
+
+
+def test_rmsprop_keeps_pytorchs_state_and_only_what_its_options_need():
+    def state_after(steps: int, **options):
+        w = Value(np.array([1.0, -2.0]))
+        optimizer = optim.RMSprop([w], lr=0.01, alpha=0.5, **options)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            (w * w).sum().backward()
+            optimizer.step()
+        return optimizer.state[w]
+
+    assert set(state_after(1)) == {"step", "square_avg"}
+    assert set(state_after(1, momentum=0.5)) == {"step", "square_avg", "momentum_buffer"}
+    centered = state_after(2, centered=True)
+    assert set(centered) == {"step", "square_avg", "grad_avg"} and centered["step"] == 2
+    first = state_after(1, centered=True)
+    np.testing.assert_allclose(first["grad_avg"], 0.5 * np.array([2.0, -4.0]))  # (1 - alpha) g: a mean, not its negative
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_rmsprop_takes_alpha_from_zero_to_one(alpha):
+    optim.RMSprop([Value(1.0)], alpha=alpha)
+
+
+@pytest.mark.parametrize("alpha", [-0.01, 1.01, 1.5])
+def test_rmsprop_refuses_alpha_outside_zero_to_one(alpha):
+    with pytest.raises(ValueError) as info:
+        optim.RMSprop([Value(1.0)], alpha=alpha)
+    assert str(info.value) == f"alpha: expected a smoothing constant between 0 and 1, got {alpha}"
+
+
+def test_adam_takes_a_beta_of_zero_and_names_a_bad_one():
+    optim.Adam([Value(1.0)], betas=(0.0, 0.0))
+    with pytest.raises(ValueError) as info:
+        optim.Adam([Value(1.0)], betas=(-0.1, 0.999))
+    assert str(info.value) == "betas[0]: expected a value in [0, 1), got -0.1"
