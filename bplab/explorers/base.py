@@ -331,6 +331,11 @@ class Explorer:
         """
         return {}
 
+    def inactive_controls(self, params: Mapping[str, Any]) -> set[str]:
+        """Controls that change nothing at these settings (the activation of a layer the network does not
+        have): the widget greys them out, so no control ever seems to do nothing. Default none."""
+        return set()
+
     #: The controls whose upper limit follows other settings (:meth:`limits_from_settings`).
     follow_settings: tuple[str, ...] = ()
 
@@ -428,6 +433,10 @@ class Explorer:
                 for name, control_widget in self._widgets.items():
                     if control_widget.value != self.params[name]:
                         control_widget.value = self.params[name]
+                inactive = self.inactive_controls(self.params)
+                for name, control_widget in self._widgets.items():
+                    if control_widget.disabled != (name in inactive):
+                        control_widget.disabled = name in inactive
             finally:
                 syncing[0] = False
 
@@ -534,6 +543,8 @@ class Explorer:
         self._start_job = start_job
         for limited, high in self._limits(self.state).items():
             self._widgets[limited].max = high
+        for name in self.inactive_controls(self.params):
+            self._widgets[name].disabled = True
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
         buttons = [stop]

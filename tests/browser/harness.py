@@ -682,6 +682,9 @@ def use_other_controls(page: Any, run: NotebookRun, change_timeout: float) -> No
             info = element.evaluate(_JS_CONTROL_LABEL)
             if not info["plots"] or not info["visible"] or (kind == "button" and info["label"] == "stop"):
                 continue  # not an explorer's control, or the stop button (shown only while a job runs)
+            if element.is_disabled():
+                run.notes.append(f"{kind} {info['label']!r} is greyed out at these settings: not used")
+                continue
             element.scroll_into_view_if_needed()
             result = ControlResult(kind=kind, label=info["label"], action="")
             if kind == "dropdown":
