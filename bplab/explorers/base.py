@@ -504,6 +504,7 @@ class Explorer:
         def start_job(changes: dict[str, Any]) -> None:
             """Run ``changes`` as a background job: the newest change cancels the one running."""
             cancel()
+            self._stopped = False
             try:
                 params = self._checked(changes)
             except Exception as exc:
@@ -536,7 +537,8 @@ class Explorer:
                 self.params.update(self.reached(self.state))  # the controls show where it stopped
                 self.status = self.describe(self.state)
                 redraw_controls()
-            status.value = self._status_html().replace("<div style='font-size:14px'>", "<div style='font-size:14px'><b>Stopped.</b> ", 1)
+            self._stopped = True  # kept by every later redraw of the status line, until the next change
+            status.value = self._status_html()
 
         stop.on_click(on_stop)
         self._on_update = redraw
@@ -577,8 +579,11 @@ class Explorer:
                 return None
         return loop
 
+    _stopped = False  # the learner stopped the last job: the status line says so until the next change
+
     def _status_html(self) -> str:
-        return f"<div style='font-size:14px'>{self.status}</div>"
+        stopped = "<b>Stopped.</b> " if self._stopped else ""
+        return f"<div style='font-size:14px'>{stopped}{self.status}</div>"
 
     _frame_reported: int = 0  # the newest edit the browser reported drawn (plotly's trace_edit_id)
     _pushed_at: float = 0.0  # time.monotonic() of the last push
