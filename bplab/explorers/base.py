@@ -331,6 +331,11 @@ class Explorer:
         """
         return {}
 
+    def inactive_controls(self, params: Mapping[str, Any]) -> set[str]:
+        """Controls that change nothing at these settings (the activation of a layer the network does not
+        have): the widget greys them out, so no control ever seems to do nothing. Default none."""
+        return set()
+
     #: The controls whose upper limit follows other settings (:meth:`limits_from_settings`).
     follow_settings: tuple[str, ...] = ()
 
@@ -428,6 +433,10 @@ class Explorer:
                 for name, control_widget in self._widgets.items():
                     if control_widget.value != self.params[name]:
                         control_widget.value = self.params[name]
+                inactive = self.inactive_controls(self.params)
+                for name, control_widget in self._widgets.items():
+                    if control_widget.disabled != (name in inactive):
+                        control_widget.disabled = name in inactive
             finally:
                 syncing[0] = False
 
@@ -495,6 +504,7 @@ class Explorer:
         def start_job(changes: dict[str, Any]) -> None:
             """Run ``changes`` as a background job: the newest change cancels the one running."""
             cancel()
+            self._stopped = False
             try:
                 params = self._checked(changes)
             except Exception as exc:
@@ -527,13 +537,16 @@ class Explorer:
                 self.params.update(self.reached(self.state))  # the controls show where it stopped
                 self.status = self.describe(self.state)
                 redraw_controls()
-            status.value = self._status_html().replace("<div style='font-size:14px'>", "<div style='font-size:14px'><b>Stopped.</b> ", 1)
+            self._stopped = True  # kept by every later redraw of the status line, until the next change
+            status.value = self._status_html()
 
         stop.on_click(on_stop)
         self._on_update = redraw
         self._start_job = start_job
         for limited, high in self._limits(self.state).items():
             self._widgets[limited].max = high
+        for name in self.inactive_controls(self.params):
+            self._widgets[name].disabled = True
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
         buttons = [stop]
@@ -566,8 +579,11 @@ class Explorer:
                 return None
         return loop
 
+    _stopped = False  # the learner stopped the last job: the status line says so until the next change
+
     def _status_html(self) -> str:
-        return f"<div style='font-size:14px'>{self.status}</div>"
+        stopped = "<b>Stopped.</b> " if self._stopped else ""
+        return f"<div style='font-size:14px'>{stopped}{self.status}</div>"
 
     _frame_reported: int = 0  # the newest edit the browser reported drawn (plotly's trace_edit_id)
     _pushed_at: float = 0.0  # time.monotonic() of the last push

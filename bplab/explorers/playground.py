@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import plotly.graph_objects as go
@@ -175,6 +175,10 @@ class Playground(Explorer):
         while run.epochs < p["epochs"] and not run.diverged:
             self._train_epoch(run, p, loss_fn, batch, X_train, y_train, X_test, y_test)
             yield frame
+
+    def inactive_controls(self, params: Mapping[str, Any]) -> set[str]:
+        """The activations of hidden layers beyond ``hidden_layers``: greyed out until the layer is added."""
+        return set(ACTIVATION_SETTINGS[params["hidden_layers"]:])
 
     def progress(self, state: PlaygroundState) -> str:
         target = state.params["epochs"]

@@ -75,7 +75,7 @@ def lab_server(tmp_path: Path) -> Iterator[Callable[[Path], LabServer]]:
 
 
 #: Key presses on the start page's slider: the reference every lesson's latency is divided by.
-REFERENCE_PRESSES = 9
+REFERENCE_PRESSES = 15
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def start_page_run(chromium: Chromium, artifacts: Path, tmp_path_factory: pytest
     shutil.copy2(start_page, root / start_page.name)  # a copy: running in the browser must not touch the repo
     server = LabServer(root, tmp_path_factory.mktemp("start-lab")).start()
     try:
-        # nine presses: the start page has one slider, and a median of three samples made every lesson's ratio
+        # fifteen presses: the start page has one slider; a median of three samples made every lesson's ratio
         # swing by a quarter (a lesson's median is over its sliders' 9-30 samples)
         run = run_notebook(chromium, server, start_page.name, artifacts, "start-page", presses=REFERENCE_PRESSES)
         run.notes.append("JupyterLab log:\n" + server.log_tail())

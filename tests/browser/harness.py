@@ -536,12 +536,8 @@ _JS_SIGNATURE = """
   };
 """
 
-_JS_WATCH = """
-(index) => {
-  const slider = document.querySelectorAll('.jp-Notebook .widget-slider')[index];
-  const plots = [...slider.closest('.jp-Cell').querySelectorAll('.js-plotly-plot')];
-""" + _JS_SIGNATURE + """
-  const snapshot = () => plots.map(p => sig(p.data || null)).join(',');
+# Given snapshot(): records in window.__bplabWatch when it first differs from now (checked every animation frame).
+_JS_WATCH_SNAPSHOT = """
   const before = snapshot();
   const watch = {t0: performance.now(), t1: null};
   window.__bplabWatch = watch;
@@ -551,6 +547,15 @@ _JS_WATCH = """
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
+"""
+
+_JS_WATCH = """
+(index) => {
+  const slider = document.querySelectorAll('.jp-Notebook .widget-slider')[index];
+  const plots = [...slider.closest('.jp-Cell').querySelectorAll('.js-plotly-plot')];
+""" + _JS_SIGNATURE + """
+  const snapshot = () => plots.map(p => sig(p.data || null)).join(',');
+""" + _JS_WATCH_SNAPSHOT + """
   const handle = slider.querySelector('.noUi-handle');
   const now = Number(handle && handle.getAttribute('aria-valuenow'));
   const max = Number(handle && handle.getAttribute('aria-valuemax'));
@@ -566,15 +571,7 @@ _JS_WATCH_CELL = """
   const lines = () => [...cell.querySelectorAll('.widget-html')].map(h => h.textContent).join('|');
 """ + _JS_SIGNATURE + """
   const snapshot = () => plots.map(p => sig(p.data || null)).join(',') + '#' + sig(lines());
-  const before = snapshot();
-  const watch = {t0: performance.now(), t1: null};
-  window.__bplabWatch = watch;
-  const tick = () => {
-    if (window.__bplabWatch !== watch) return;
-    if (snapshot() !== before) { watch.t1 = performance.now(); return; }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
+""" + _JS_WATCH_SNAPSHOT + """
   return plots.length;
 }
 """
@@ -685,6 +682,9 @@ def use_other_controls(page: Any, run: NotebookRun, change_timeout: float) -> No
             info = element.evaluate(_JS_CONTROL_LABEL)
             if not info["plots"] or not info["visible"] or (kind == "button" and info["label"] == "stop"):
                 continue  # not an explorer's control, or the stop button (shown only while a job runs)
+            if element.is_disabled():
+                run.notes.append(f"{kind} {info['label']!r} is greyed out at these settings: not used")
+                continue
             element.scroll_into_view_if_needed()
             result = ControlResult(kind=kind, label=info["label"], action="")
             if kind == "dropdown":

@@ -65,6 +65,8 @@ def stop_explorer(page) -> None:
     nothing in 10 s: recorded with what the explorer showed, so a run that needed it says so); fail after two."""
     stop = page.locator(".jp-Notebook button", has_text="stop").first
     for attempt, wait_s in enumerate((10, 30)):
+        if attempt and not stop.is_visible():
+            break  # the first click hid it (the job ended) but no "Stopped." came: a second click cannot help
         stop.click()
         try:
             page.wait_for_function("() => document.body.innerText.includes('Stopped.')", timeout=wait_s * 1000)

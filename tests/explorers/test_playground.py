@@ -149,3 +149,16 @@ def test_the_step_a_divergence_names_counts_from_the_start_of_the_run():
     epoch, step = int(match.group(1)), int(match.group(2))
     per_epoch = len(playground.state.y_train)  # batch 1: one step per example
     assert (epoch - 1) * per_epoch < step <= epoch * per_epoch and step == run.steps
+
+
+def test_the_activations_of_layers_the_network_lacks_are_greyed_out():
+    from bplab.explorers.playground import ACTIVATION_SETTINGS
+
+    playground = Playground(hidden_layers=2, epochs=0)
+    playground.widget()
+    greyed = lambda: [playground._widgets[name].disabled for name in ACTIVATION_SETTINGS]  # noqa: E731
+    assert greyed() == [False, False, True, True]
+    playground.update(hidden_layers=3)
+    assert greyed() == [False, False, False, True]
+    playground.update(hidden_layers=1)
+    assert greyed() == [False, True, True, True]
