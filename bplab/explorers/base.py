@@ -543,10 +543,7 @@ class Explorer:
         stop.on_click(on_stop)
         self._on_update = redraw
         self._start_job = start_job
-        for limited, high in self._limits(self.state).items():
-            self._widgets[limited].max = high
-        for name in self.inactive_controls(self.params):
-            self._widgets[name].disabled = True
+        redraw_controls()  # the controls' maxima and greyed-out state for the first settings
         for name, control_widget in self._widgets.items():
             control_widget.observe(lambda change, name=name: on_change(name, change), names="value")
         buttons = [stop]

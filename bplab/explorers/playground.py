@@ -158,7 +158,7 @@ class Playground(Explorer):
         X, y = make_dataset(p["dataset"], p["noise"], p["seed"])
         X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_fraction=p["test_fraction"], seed=p["seed"])
         classes = int(y.max()) + 1
-        unused = set(ACTIVATION_SETTINGS[p["hidden_layers"]:])  # layers that don't exist don't retrain
+        unused = self.inactive_controls(p)  # layers that don't exist don't retrain
         key = tuple(None if name in unused else p[name] for name in SETTINGS_THAT_RETRAIN)
         run = self._run
         if run is None or run.key != key or run.epochs > p["epochs"]:
