@@ -247,12 +247,13 @@ def normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(int(a) % ndim if ndim else 0 for a in axes))
 
 
-def expand_reduced(g: Array, x_shape: tuple[int, ...], axis: Axis, keepdims: bool) -> Array:
-    """Give a reduced gradient back the reduced axes (as size 1), ready to broadcast against the input."""
+def expand_reduced(g: Array, x_shape: tuple[int, ...], axis: Axis) -> Array:
+    """Give a reduced gradient back the reduced axes (as size 1), ready to broadcast against the input.
+
+    One rule whether the reduction kept its axes or not: a gradient of ``keepdims=True`` has them
+    already, and the reshape leaves it as it is."""
     if not is_recorded(g):
         g = np.asarray(g)
-    if keepdims:
-        return g
     reduced = normalize_axis(axis, len(x_shape))
     return g.reshape(tuple(1 if a in reduced else n for a, n in enumerate(x_shape)))
 
@@ -571,7 +572,7 @@ def _sum_forward(x, axis=None, keepdims=False):
 
 
 def _sum_vjp(g, out, x, axis=None, keepdims=False):
-    return namespace(g).broadcast_to(expand_reduced(g, x.shape, axis, keepdims), x.shape)
+    return namespace(g).broadcast_to(expand_reduced(g, x.shape, axis), x.shape)
 
 
 reduce_sum = register(Primitive(
@@ -609,13 +610,13 @@ reduce_mean = register(Primitive(
 def _max_share(out, x, axis, keepdims):
     """Each entry's share of the maximum: 1 at the arg-max, shared evenly among ties, 0 elsewhere (a constant)."""
     out, x = numbers_of(out), numbers_of(x)
-    out_kept = expand_reduced(out, x.shape, axis, keepdims)
+    out_kept = expand_reduced(out, x.shape, axis)
     winners = x == out_kept
     return winners / winners.sum(axis=normalize_axis(axis, x.ndim), keepdims=True)
 
 
 def _max_vjp(g, out, x, axis=None, keepdims=False):
-    return expand_reduced(g, x.shape, axis, keepdims) * _max_share(out, x, axis, keepdims)
+    return expand_reduced(g, x.shape, axis) * _max_share(out, x, axis, keepdims)
 
 
 def _max_jvp(t, out, x, axis=None, keepdims=False):
@@ -650,12 +651,12 @@ reduce_max = register(Primitive(
 
 
 def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
-    out_kept = expand_reduced(out, x.shape, axis, keepdims)
-    return expand_reduced(g, x.shape, axis, keepdims) * namespace(x).exp(x - out_kept)
+    out_kept = expand_reduced(out, x.shape, axis)
+    return expand_reduced(g, x.shape, axis) * namespace(x).exp(x - out_kept)
 
 
 def _logsumexp_jvp(t, out, x, axis=None, keepdims=False):
-    softmax = np.exp(x - expand_reduced(out, x.shape, axis, keepdims))
+    softmax = np.exp(x - expand_reduced(out, x.shape, axis))
     return np.sum(t * softmax, axis=axis, keepdims=keepdims)
 
 

@@ -207,8 +207,17 @@ def _lists_inside(value: Any) -> Any:
 
 
 def browser_safe_traces(figure: go.Figure) -> list[dict[str, Any]]:
-    """The traces of ``figure`` as plain dicts and lists, ready for a FigureWidget (see :func:`browser_safe`)."""
-    return [_lists_inside(trace.to_plotly_json()) for trace in figure.data]
+    """The traces of ``figure`` as plain dicts and lists, ready for a FigureWidget (see :func:`browser_safe`).
+
+    Read from the figure's own JSON (``_data``) rather than ``to_plotly_json()``, which deep-copies it first:
+    :func:`_lists_inside` builds new containers anyway, and the copy was a fifth of a depth-explorer update.
+    """
+    return [_lists_inside(trace) for trace in figure._data]
+
+
+def browser_safe_layout(figure: go.Figure) -> dict[str, Any]:
+    """The layout of ``figure`` as plain dicts and lists (a new copy, like :func:`browser_safe_traces`)."""
+    return _lists_inside(figure._layout)
 
 
 _ABSENT = object()
@@ -412,7 +421,7 @@ class Explorer:
         """The interactive view: labelled controls, a status line, an error line and the figure."""
         import ipywidgets as widgets
 
-        self._pushed = (browser_safe_traces(self.figure), _lists_inside(self.figure.layout.to_plotly_json()))
+        self._pushed = (browser_safe_traces(self.figure), browser_safe_layout(self.figure))
         self._figure_widget = go.FigureWidget(data=self._pushed[0], layout=self.figure.layout)
         self._figure_widget.observe(self._frame_drawn, names="_js2py_traceDeltas")
         self._widgets = {
@@ -483,6 +492,9 @@ class Explorer:
                         self._show(params, state, progress=self.progress(state))
                         last_drawn = time.monotonic()
                     if time.monotonic() - slice_started >= WORK_SLICE:
+                        # the stop button appears only for a job that outlasts its first slice: a quick update
+                        # that showed and hid it would shift the figure below it twice (two repaints of the page)
+                        running(True)
                         # a real pause, not sleep(0): ipykernel 7 reads the next control message only when its
                         # loop waits (measured: sleep(0) let a message wait ~200 ms behind 50 ms pieces, 5 ms ~25 ms)
                         await asyncio.sleep(YIELD_PAUSE)
@@ -517,7 +529,6 @@ class Explorer:
                 except Exception as exc:
                     show_error(exc)
                 return
-            running(True)
             jobs["task"] = loop.create_task(job(params))
 
         def on_change(name: str, change: dict) -> None:
@@ -610,7 +621,7 @@ class Explorer:
         if live is None:
             return
         traces = browser_safe_traces(figure)
-        layout = _lists_inside(figure.layout.to_plotly_json())
+        layout = browser_safe_layout(figure)
         before_traces, before_layout = self._pushed
         trace_changes = [figure_changes(old, new, skip=("type", "uid")) for old, new in zip(before_traces, traces)]
         paths = {path for changes in trace_changes for path in changes}

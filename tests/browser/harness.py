@@ -729,6 +729,58 @@ def use_other_controls(page: Any, run: NotebookRun, change_timeout: float) -> No
             run.controls.append(result)  # (a background job it started has finished: the next control cancels none)
 
 
+def press_slider(page: Any, index: int, presses: int, change_timeout: float = 10.0) -> tuple[list[float], str]:
+    """Press the arrow key on slider ``index`` (the ``index``-th in the page) ``presses`` times, right (left at its
+    maximum); each press's key-to-plot-change time in ms, and a failure ("" if none; it ends the presses)."""
+    handle = page.locator(".jp-Notebook .widget-slider").nth(index).locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    latencies: list[float] = []
+    for _ in range(presses):
+        watch = page.evaluate(_JS_WATCH, index)
+        handle.press("ArrowLeft" if watch["atMax"] else "ArrowRight")
+        try:
+            page.wait_for_function(
+                "() => window.__bplabWatch && window.__bplabWatch.t1 !== null", timeout=change_timeout * 1000
+            )
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: recorded as a failure
+            return latencies, f"the plot did not change within {change_timeout:.0f} s of a key press"
+        times = page.evaluate("() => window.__bplabWatch")
+        latencies.append(round(times["t1"] - times["t0"], 1))
+    return latencies, ""
+
+
+class ReferencePage:
+    """The start page kept open beside the lessons in the same JupyterLab: its trivial explorer, measured
+    just before and just after each lesson, is that lesson's reference for latency (measured alongside it,
+    so a slower or quicker stretch of the run moves both)."""
+
+    def __init__(self, chromium: Chromium, server: LabServer, relative: str = "00_start_here.ipynb") -> None:
+        self.chromium, self.server, self.relative = chromium, server, relative
+        self.run = NotebookRun(notebook=relative)
+        self.page: Any = None
+
+    def open(self, run_timeout: float = 120.0) -> ReferencePage:
+        self.page = self.chromium.context.new_page()
+        open_and_run(self.page, self.server, self.relative, self.run, run_timeout)
+        problems = self.run.problems()
+        if problems:
+            raise AssertionError(f"the reference page {self.relative} does not work:\n" + "\n".join(problems))
+        return self
+
+    def measure(self, presses: int, change_timeout: float = 10.0) -> list[float]:
+        """``presses`` key presses on the start page's slider: their key-to-plot times (ms)."""
+        self.page.bring_to_front()
+        latencies, failure = press_slider(self.page, 0, presses, change_timeout)
+        if failure:
+            raise AssertionError(f"the reference page {self.relative}: {failure}")
+        return latencies
+
+    def close(self) -> None:
+        if self.page is not None:
+            self.page.close()
+
+
 def run_notebook(
     chromium: Chromium,
     server: LabServer,
@@ -755,21 +807,9 @@ def run_notebook(
             if not result.has_plot:
                 run.notes.append(f"slider {info['index']} ({info['label']!r}) has no plot in its cell: not moved")
                 continue
-            handle = page.locator(".jp-Notebook .widget-slider").nth(info["index"]).locator(".noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            handle.focus()
-            for _ in range(presses):
-                watch = page.evaluate(_JS_WATCH, info["index"])
-                handle.press("ArrowLeft" if watch["atMax"] else "ArrowRight")
-                try:
-                    page.wait_for_function(
-                        "() => window.__bplabWatch && window.__bplabWatch.t1 !== null", timeout=change_timeout * 1000
-                    )
-                except Exception:  # noqa: BLE001 - playwright's TimeoutError: recorded as a failure
-                    result.failures.append(f"the plot did not change within {change_timeout:.0f} s of a key press")
-                    break
-                times = page.evaluate("() => window.__bplabWatch")
-                result.latencies_ms.append(round(times["t1"] - times["t0"], 1))
+            result.latencies_ms, failure = press_slider(page, info["index"], presses, change_timeout)
+            if failure:
+                result.failures.append(failure)
         use_other_controls(page, run, change_timeout)
         run.error_outputs = page.evaluate(_JS_ERRORS)  # a slider callback may have failed
         page.wait_for_timeout(500)  # a late error from the last press

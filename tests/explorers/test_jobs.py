@@ -60,11 +60,12 @@ def test_a_long_change_runs_as_a_job_that_shows_its_first_frame_and_yields():
 
         other = asyncio.get_running_loop().create_task(other_work())
         playground._widgets["epochs"].value = 40
-        assert playground._jobs["task"] is not None and playground._stop_button.layout.display == ""
+        assert playground._jobs["task"] is not None and playground._stop_button.layout.display == "none"
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         first = playground.state.run.epochs
         assert first < 40 and "Working: epoch" in playground.status  # drawn before the job ends
+        assert playground._stop_button.layout.display == ""  # it outlasted its first slice: it can be stopped
         await until_done(playground)
         other.cancel()
         assert playground.state.run.epochs == 40 and playground.params["epochs"] == 40
@@ -72,6 +73,21 @@ def test_a_long_change_runs_as_a_job_that_shows_its_first_frame_and_yields():
         assert len(set(ticks)) > 10  # the loop ran other work between the epochs
 
     run_async(scenario)
+
+
+def test_a_quick_change_never_shows_the_stop_button():
+    async def scenario():
+        playground = in_a_kernel(**SLOW)
+        playground.widget()
+        shown = []
+        playground._stop_button.layout.observe(lambda change: shown.append(change["new"]), names="display")
+        playground._widgets["neuron"].value = 2  # a view change: no training, one frame
+        await until_done(playground)
+        playground._widgets["epochs"].value = 40  # a long one: the button shows, then goes
+        await until_done(playground)
+        return shown
+
+    assert run_async(scenario) == ["", "none"]
 
 
 def test_the_newest_change_cancels_the_running_job():

@@ -1,0 +1,114 @@
+"""The primitive table's helpers, one by one: what mutation testing found no test of (bench/mutation.py).
+
+The three-route tests in test_primitives.py check each primitive's derivatives; these check the
+pieces around them: the registry, the SymPy wrapping, axis handling, the parser's size bounds and
+the overflow-free sech.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+
+from bplab import Value, ops
+from bplab.parser import FormulaError, parse
+
+
+# ------------------------------------------------------------------ the registry
+
+
+def test_register_names_the_argument_and_the_type_it_got():
+    with pytest.raises(TypeError, match=r"^primitive: expected a bplab.ops.Primitive, got str$"):
+        ops.register("add")
+
+
+def test_register_adds_a_new_primitive_and_accepts_the_same_one_again():
+    double = ops.Primitive("test_double", lambda x: 2 * x, (lambda g, out, x: 2 * g,), lambda x: 2 * x, r"2x")
+    try:
+        assert ops.register(double) is double and ops.PRIMITIVES["test_double"] is double
+        assert ops.register(double) is double  # the same object again: no clash
+        twin = ops.Primitive("test_double", double.forward, double.vjps, double.to_sympy, double.formula)
+        assert ops.register(twin) is twin  # the same definition run again (a module reloaded)
+        other = ops.Primitive("test_double", np.negative, double.vjps, double.to_sympy, double.formula)
+        with pytest.raises(ValueError, match="name 'test_double' is taken"):
+            ops.register(other)  # the same formula with a forward defined elsewhere: a clash
+        reworded = ops.Primitive("test_double", double.forward, double.vjps, double.to_sympy, r"x + x")
+        with pytest.raises(ValueError, match="name 'test_double' is taken"):
+            ops.register(reworded)  # the same forward with another formula: a clash
+        assert ops.PRIMITIVES["test_double"] is twin
+    finally:
+        ops.PRIMITIVES.pop("test_double", None)
+
+
+# ------------------------------------------------------------------ SymPy results as object arrays
+
+
+def test_as_objects_wraps_scalars_and_arrays_and_keeps_object_arrays():
+    x = sympy.Symbol("x")
+    scalar = ops.as_objects(x + 1)
+    assert scalar.shape == () and scalar.dtype == object and scalar[()] == x + 1
+    floats = ops.as_objects(np.array([[1.5, 2.0]]))
+    assert floats.shape == (1, 2) and floats.dtype == object and floats.tolist() == [[1.5, 2.0]]
+    already = np.array([x, 2 * x], dtype=object)
+    assert ops.as_objects(already) is already
+
+
+# ------------------------------------------------------------------ axes
+
+
+@pytest.mark.parametrize("axis, ndim, expected", [
+    (None, 3, (0, 1, 2)), (-1, 3, (2,)), ((2, 0), 3, (0, 2)), (np.int64(1), 2, (1,)),
+    (None, 0, ()), (0, 0, (0,)), (-1, 0, (0,)),  # a 0-d array: every axis names the only "place"
+])
+def test_normalize_axis(axis, ndim, expected):
+    assert ops.normalize_axis(axis, ndim) == expected
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "max", "logsumexp"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_backward_keep_the_input_shape_for_either_keepdims(reduction, keepdims):
+    x = Value(np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]))
+    out = getattr(x, reduction)(axis=1, keepdims=keepdims)
+    assert out.data.shape == ((2, 1) if keepdims else (2,))
+    (out * np.arange(1.0, 3.0).reshape(out.data.shape)).sum().backward()
+    weights = np.array([[1.0], [2.0]])
+    expected = {"sum": np.ones((2, 3)), "mean": np.full((2, 3), 1 / 3),
+                "max": np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]),
+                "logsumexp": np.exp(x.data) / np.exp(x.data).sum(axis=1, keepdims=True)}[reduction]
+    assert np.allclose(x.grad, weights * expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ the parser's size bounds
+
+
+@pytest.mark.parametrize("name, constant, size", [
+    ("exp", 1.0, math.e), ("exp", -2.0, math.exp(-2.0)), ("exp", 1e6, math.exp(700.0)),
+    ("log", math.e, 1.0), ("log", -math.e ** 2, 2.0), ("log", 0.0, math.inf),
+    ("cosh", -2.0, math.cosh(2.0)), ("sinh", 2.0, math.cosh(2.0)), ("cosh", 1e6, math.cosh(700.0)),
+    ("tanh", 50.0, 1.0), ("sigmoid", -50.0, 1.0), ("abs", -3.0, 3.0), ("sqrt", -9.0, 3.0),
+])
+def test_each_function_bounds_its_value_at_a_constant(name, constant, size):
+    assert ops.FUNCTIONS[name].bound(constant) == pytest.approx(size, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["exp(231)", "cosh(231)", "cosh(-231)", "sinh(300)"])
+def test_the_parser_refuses_a_constant_too_large_to_compute(text):
+    with pytest.raises(FormulaError, match="too large"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", ["exp(230)", "cosh(-230)", "log(0.000001)", "tanh(1000)"])
+def test_the_parser_accepts_large_but_finite_constants(text):
+    parse(text)
+
+
+# ------------------------------------------------------------------ sech without overflow
+
+
+def test_sech_of_a_large_argument_is_zero_without_overflow():
+    with np.errstate(over="raise", invalid="raise"):  # underflow to 0 is the point
+        out = Value(np.array([-800.0, 0.0, 800.0])).sech()
+    assert np.array_equal(out.data, [0.0, 1.0, 0.0])
