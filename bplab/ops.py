@@ -149,13 +149,14 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    if extra == 1 and grad.shape[1:] == shape and grad.__class__ is np.ndarray:  # a bias summed over the batch
+    # a bias summed over the batch, the commonest case, at once (a shortcut: the lines below give the same sum)
+    if extra == 1 and grad.shape[1:] == shape and grad.__class__ is np.ndarray:  # pragma: no mutate
         return np.add.reduce(grad, axis=0)
-    if extra > 0:
+    if extra > 0:  # pragma: no mutate (summing over no axes changes nothing)
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = grad.sum(axis=stretched, keepdims=True)  # pragma: no mutate (the reshape below restores the axes)
     return grad.reshape(shape)
 
 
@@ -406,7 +407,8 @@ neg = register(Primitive(
 
 def _pow_local_base(a, b):
     r"""$\partial a^b/\partial a = b a^{b-1}$."""
-    if not is_recorded(b) and b.ndim == 0 and b == 2.0:  # the square of every loss: skip the general power
+    # the square of every loss: skip the general power (a shortcut: the line below gives the same numbers)
+    if not is_recorded(b) and b.ndim == 0 and b == 2.0:  # pragma: no mutate
         return 2.0 * a
     return b * a ** (b - 1.0)
 
@@ -449,7 +451,7 @@ def _sigmoid_vjp(g, out, x):
 
 
 def _exp_bound(constant: float) -> float:
-    return math.exp(min(constant, 700.0))
+    return math.exp(min(constant, 700.0))  # pragma: no mutate (any cap near 700 is far above MAX_CONSTANT)
 
 
 def _log_bound(constant: float) -> float:
@@ -525,7 +527,7 @@ sign = elementwise(
 
 
 def _cosh_bound(constant: float) -> float:
-    return math.cosh(min(abs(constant), 700.0))
+    return math.cosh(min(abs(constant), 700.0))  # pragma: no mutate (the cap: as for exp)
 
 
 def _sech_forward(x: Array) -> Array:
@@ -587,7 +589,8 @@ reduce_sum = register(Primitive(
 
 
 def _count(shape: tuple[int, ...], axis) -> int:
-    return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
+    # int64: the product of a real array's sizes fits (pragma: the default integer type gives the same)
+    return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))  # pragma: no mutate
 
 
 def _mean_vjp(g, out, x, axis=None, keepdims=False):

@@ -112,3 +112,50 @@ def test_sech_of_a_large_argument_is_zero_without_overflow():
     with np.errstate(over="raise", invalid="raise"):  # underflow to 0 is the point
         out = Value(np.array([-800.0, 0.0, 800.0])).sech()
     assert np.array_equal(out.data, [0.0, 1.0, 0.0])
+
+
+# ------------------------------------------------------------------ each rule's own defaults
+
+
+def test_reduction_rules_called_without_settings_reduce_everything():
+    """A primitive's rules have defaults of their own (PyTorch's: all axes, no kept dims): they must agree."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    for name in ("sum", "mean", "max", "logsumexp"):
+        primitive = ops.PRIMITIVES[name]
+        out = primitive.forward(x)
+        assert np.shape(out) == (), name
+        explicit = primitive.vjps[0](np.float64(1.0), out, x, axis=None, keepdims=False)
+        assert np.allclose(primitive.vjps[0](np.float64(1.0), out, x), explicit), name
+        tangent = np.ones_like(x)
+        assert np.shape(primitive.jvps[0](tangent, out, x)) == (), name
+    symbols = np.array(sympy.symbols("a b c"), dtype=object)
+    assert np.shape(ops.PRIMITIVES["max"].to_sympy(symbols)) == ()
+
+
+def test_standardize_rules_default_to_the_last_axis_and_eps_1e_5():
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    primitive = ops.PRIMITIVES["standardize"]
+    out = primitive.forward(x)
+    centred = x - x.mean(axis=-1, keepdims=True)
+    assert np.allclose(out, centred / np.sqrt((centred ** 2).mean(axis=-1, keepdims=True) + 1e-5), rtol=1e-12)
+    g = np.arange(6.0).reshape(2, 3)
+    assert np.allclose(primitive.vjps[0](g, out, x), primitive.vjps[0](g, out, x, axis=-1, eps=1e-5))
+    twin = primitive.to_sympy(x.astype(object))
+    assert np.allclose(np.array(twin, dtype=float), out, rtol=1e-9)
+
+
+@pytest.mark.parametrize("axis", [-1, 1, 0, (0, 1)])
+def test_standardize_on_every_axis_three_routes(axis):
+    """Layer norm standardizes the last axis of a batch: a (2, 3) input, where a reduced axis must be kept."""
+    from bplab import compare, gradcheck
+    from bplab.engine import apply
+
+    weights = np.array([[1.0, -2.0, 0.5], [3.0, 1.5, -1.0]])
+
+    def scalar(x):
+        return (apply(ops.standardize, x, axis=axis, eps=1e-5) * weights).sum()
+
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    result = compare(scalar, at={"x": x})
+    assert result.max_rel_error <= 1e-6, repr(result)
+    assert gradcheck(scalar, x)
