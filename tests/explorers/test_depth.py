@@ -165,6 +165,19 @@ def test_log_range_spans_at_least_two_decades():
     assert log_range(np.array([0.0, np.nan])) is None
 
 
+@pytest.mark.parametrize("values", [[1.0, 1000.0], [0.02, 0.05], [3e-7, 4e5], [10.0, 10.0]])
+def test_log_range_ends_on_its_grid_clear_of_the_powers_of_ten(values):
+    low, high = log_range(np.array(values))
+    assert low <= math.log10(min(values)) - 0.2 and high >= math.log10(max(values)) + 0.2
+    for end in (low, high):
+        assert (end - 0.25) / 0.5 == pytest.approx(round((end - 0.25) / 0.5))  # on the half-decade grid
+        assert abs(end - round(end)) >= 0.25 - 1e-9  # never on a power of ten, where a tick label would sit
+
+
+def test_a_small_change_keeps_the_log_axes_as_they_were():
+    assert log_range(np.array([1.0, 100.0])) == log_range(np.array([1.05, 97.0]))
+
+
 @pytest.mark.parametrize("setting, value, message", [
     ("depth", 0, "depth"), ("depth", 51, "depth"), ("width", 5, "width"), ("activation", "softplus", "activation"),
     ("init_scheme", "orthogonal", "init_scheme"), ("init_scale", -1.0, "init_scale"),
