@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -31,6 +31,7 @@ false: bool = False
 _SLACK = 1e-9  # relative: a correctly rounded answer stays inside despite binary floating point
 _TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "**2", "³": "**3"}
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")  # 0,333 or 2,5: a decimal comma (1,000 is a thousands separator)
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -89,6 +90,10 @@ class SignificantFigures:
         # pragma: "- 1e-15" for "+ 1e-15" only moves the edge for units near 1e-15, which no question asks for
         return 0.5 * self.unit(expected) * (1 + _SLACK) + 1e-15  # pragma: no mutate
 
+    def rounded(self, expected: float) -> tuple[float, ...]:
+        """``expected`` correctly rounded: 1/3 -> (0.333,); an exact half either way, 0.125 -> (0.13, 0.12)."""
+        return _roundings(expected, self.unit(expected))
+
 
 @dataclass(frozen=True)
 class DecimalPlaces:
@@ -105,6 +110,18 @@ class DecimalPlaces:
 
     def tolerance(self, expected: float) -> float:
         return 0.5 * self.unit(expected) * (1 + _SLACK) + 1e-15  # pragma: no mutate (as above; unit ignores expected)
+
+    def rounded(self, expected: float) -> tuple[float, ...]:
+        """``expected`` correctly rounded to the places asked for (an exact half either way)."""
+        return _roundings(expected, self.unit(expected))
+
+
+def _roundings(value: float, unit: float) -> tuple[float, ...]:
+    """``value`` rounded to a multiple of ``unit`` (a power of ten) on its shortest decimal form: one result, or two
+    for an exact half (0.125 -> 0.13 as taught, 0.12 as Python's round-half-even does)."""
+    step = Decimal(repr(unit)).normalize()
+    decimal = Decimal(repr(value))
+    return tuple(dict.fromkeys(float(decimal.quantize(step, rounding=way)) for way in (ROUND_HALF_UP, ROUND_HALF_DOWN)))
 
 
 Precision = Exact | SignificantFigures | DecimalPlaces
@@ -128,7 +145,10 @@ def _figures_of(text: str) -> tuple[int | None, int | None]:
 
 
 def _show(value: float) -> str:
-    return f"{value:.6g}"
+    """The number as the learner gave it when that is short (0.5000001 stays 0.5000001, never a rounded 0.5
+    that would contradict "is too big"), else to 6 significant figures."""
+    short, typed = f"{value:.6g}", repr(value)
+    return typed if float(short) != value and len(typed) <= 12 else short
 
 
 def read_number(answer: Any) -> Reading:
@@ -163,6 +183,9 @@ def _read_text(text: str) -> Reading:
     cleaned = text.strip().strip("'\"").strip()
     for typed, meant in _TYPOGRAPHY.items():
         cleaned = cleaned.replace(typed, meant)
+    if _DECIMAL_COMMA.match(cleaned) and (cleaned.lstrip("+-").startswith("0") or not _THOUSANDS.match(cleaned)):
+        point = cleaned.replace(",", ".")
+        raise AnswerError(f"{text.strip()!r} has a comma: write decimals with a point, {point}.")
     if _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(",", "")
     if not cleaned:

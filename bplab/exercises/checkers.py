@@ -56,11 +56,16 @@ def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 
     if precision is None and whole:
         precision = Exact()
     expected = float(expected)
+    centres: tuple[float, ...] = (expected,)
     if precision is None:
         tolerance = max(rel_tol * abs(expected), abs_tol)
     else:
         tolerance = precision.tolerance(expected)
-    if abs(reading.value - expected) <= tolerance:
+        if isinstance(precision, (SignificantFigures, DecimalPlaces)):
+            # an answer is right when it rounds to the right answer: around the correctly rounded value, not the exact
+            # one (for 1/3 to 3 figures 0.3333 is right, but 0.3336, which rounds to 0.334, is as wrong as 0.334)
+            centres = precision.rounded(expected)
+    if any(abs(reading.value - centre) <= tolerance for centre in centres):
         return Feedback(CORRECT, f"Correct: {reading.shown}.")
     return Feedback(NOT_YET, _with_hint(_number_miss(reading, expected, precision, whole), hint))
 

@@ -98,3 +98,17 @@ def test_a_choice_that_is_not_text_says_what_came():
         read_choice(math, ("true", "false"))
     assert str(info.value) == f"Expected one of 'true', 'false', got module {math!r}."
     assert read_choice(print, ("print", "input")) == "print"  # a function typed without quotes is its name
+
+
+@pytest.mark.parametrize("answer, message", [
+    (0.5000001, "Not yet: 0.5000001 is too big."),  # never "0.5 is too big": the number the learner gave
+    (0.49999999, "Not yet: 0.49999999 is too small."),
+    ("0,5", "'0,5' has a comma: write decimals with a point, 0.5."),
+    ("2,5", "'2,5' has a comma: write decimals with a point, 2.5."),
+])
+def test_a_near_miss_is_shown_as_given_and_a_decimal_comma_is_explained(answer, message):
+    assert check_number(answer, 0.5, precision=Exact()).message == message
+
+
+def test_a_thousands_separator_is_still_read():
+    assert check_number("1,000", 1000).correct and check_number("12,345.5", 12345.5).correct

@@ -252,3 +252,34 @@ def test_line_classifier_says_why_a_rate_is_too_slow_or_why_a_large_one_holds():
     middle = LineClassifier(rate=0.5)
     assert "Too slow" not in middle.status and "blow up" not in middle.status
     assert "Too slow" not in LineClassifier(rate=0.001, epochs=0).status  # nothing trained, nothing to blame
+
+
+@pytest.mark.parametrize("settings, advice", [
+    (dict(fix=1.9), "It was not found in these 12 turns: give it more turns, or try a fix closer to 1."),
+    (dict(fix=1.9, turns=30), "It was not found in 30 turns, the most there are: try a fix closer to 1."),
+    (dict(fix=0.1), "It was not found in these 12 turns: give it more turns, or try a bigger fix (up to 1)."),
+    (dict(fix=0.5, turns=3), "It was not found in these 3 turns: give it more turns, or try a fix closer to 1."),
+])
+def test_the_advice_when_the_number_is_not_found_fits_the_fix(settings, advice):
+    status = GuessingGame(**settings).status
+    assert advice in status
+    if settings["fix"] > 1:
+        assert "bigger fix" not in status  # a bigger fix would only bounce more
+
+
+def test_guesses_and_misses_that_leave_the_picture_are_said_to():
+    status = GuessingGame(fix=2.5).status
+    assert "The ones far below zero leave the picture at −60." in status
+    assert "The misses grow past the top of the right picture (250) and keep growing." in status
+    calm = GuessingGame(fix=0.5).status
+    assert "leave the picture" not in calm and "past the top" not in calm
+
+
+def test_the_start_page_near_the_bottom_explains_why_the_slope_is_not_zero():
+    from bplab.explorers.welcome import WelcomeExplorer
+
+    near = WelcomeExplorer(w=0.33).status
+    assert "the cost is 0.000025 and backprop says its slope is <b>-0.0150</b>" in near
+    assert "the best weight is w = 1/3 = 0.333…" in near
+    far = WelcomeExplorer(w=0.8).status
+    assert "the cost is 0.4900" in far and "next to the bottom" not in far
