@@ -283,3 +283,12 @@ def test_the_start_page_near_the_bottom_explains_why_the_slope_is_not_zero():
     assert "the best weight is w = 1/3 = 0.333…" in near
     far = WelcomeExplorer(w=0.8).status
     assert "the cost is 0.4900" in far and "next to the bottom" not in far
+
+
+def test_the_secant_explains_sign_and_the_corner_of_abs():
+    at_corner = SecantExplorer(formula="abs(x)", x0=0).status
+    assert "sign(x) is −1 for negative x, +1 for positive x and 0 at 0" in at_corner
+    assert "At x₀ = 0 the graph has a corner" in at_corner
+    aside = SecantExplorer(formula="abs(x)", x0=1).status
+    assert "sign(x) is −1" in aside and "corner" not in aside
+    assert "sign(x)" not in SecantExplorer().status  # x²: no corner, nothing to explain
