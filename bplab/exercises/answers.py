@@ -31,6 +31,7 @@ false: bool = False
 _SLACK = 1e-9  # relative: a correctly rounded answer stays inside despite binary floating point
 _TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "**2", "³": "**3"}
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_WORDS = re.compile(r"^[A-Za-z' ]*[A-Za-z]{4,}[A-Za-z' ]*$")  # a word of 4 letters or more, nothing else: not a formula
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")  # 0,333 or 2,5: a decimal comma (1,000 is a thousands separator)
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -155,6 +156,8 @@ def read_number(answer: Any) -> Reading:
     """The number an answer means, or :class:`AnswerError` saying what was expected instead."""
     if isinstance(answer, (bool, np.bool_)):
         raise AnswerError(f"Expected a number, got {answer!r}. Type the number itself, e.g. answer = 0.5")
+    if answer is None:
+        raise AnswerError("Expected a number, got None (no number at all). Type the number itself, e.g. answer = 0.5")
     from bplab.engine import Value
 
     if isinstance(answer, Value):
@@ -195,10 +198,13 @@ def _read_text(text: str) -> Reading:
         return Reading(float(cleaned), cleaned, figures, places)
     from bplab.symbolic import FormulaError, parse
 
+    if _WORDS.match(cleaned):  # words, not arithmetic: "seventy", "I don't know"
+        raise AnswerError(f"{text.strip()!r} is words, and the answer is a number: type it with digits, like 70 or 0.5.")
     try:
         expression = parse(cleaned)
     except FormulaError as exc:
-        raise AnswerError(f"I could not read {text!r} as a number: {str(exc).splitlines()[0]}") from None
+        raise AnswerError(f"I could not read {text!r} as a number: {str(exc).splitlines()[0]}. "
+                          "Type just the number, like 70 or 0.5 (or a fraction in quotes, like \"1/3\").") from None
     if expression.free_symbols:
         names = ", ".join(sorted(s.name for s in expression.free_symbols))
         raise AnswerError(f"Expected a number, but {text!r} contains the letter(s) {names}. "

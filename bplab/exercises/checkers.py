@@ -140,6 +140,12 @@ def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, 
     if agree:
         shown = answer.strip() if isinstance(answer, str) else sympy.sstr(typed)
         return Feedback(CORRECT, f"Correct: {shown} is right.")
+    missing = sorted(s.name for s in target.free_symbols - given.free_symbols)
+    if missing:  # e.g. 2*(1.5*w - y)*1.5: right at the lesson's numbers, but i was replaced by its value
+        letters = ", ".join(sorted(s.name for s in target.free_symbols))
+        return Feedback(NOT_YET, _with_hint(
+            f"Not yet: that formula gives different values, and it has no {', '.join(missing)}. The answer is a formula "
+            f"in the letters {letters}: keep each letter where you may have put its number.", hint))
     return Feedback(NOT_YET, _with_hint("Not yet: that formula gives different values.", hint))
 
 

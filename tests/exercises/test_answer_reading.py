@@ -61,7 +61,26 @@ def test_a_formula_that_does_not_parse_gives_the_parsers_first_line():
         bplab.symbolic.parse("2 +")
     with pytest.raises(AnswerError) as info:
         read_number("2 +")
-    assert str(info.value) == f"I could not read '2 +' as a number: {str(parsed.value).splitlines()[0]}"
+    assert str(info.value) == (f"I could not read '2 +' as a number: {str(parsed.value).splitlines()[0]}. "
+                               'Type just the number, like 70 or 0.5 (or a fraction in quotes, like "1/3").')
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("seventy", "'seventy' is words, and the answer is a number: type it with digits, like 70 or 0.5."),
+    ("I don't know", "\"I don't know\" is words, and the answer is a number: type it with digits, like 70 or 0.5."),
+    (None, "Expected a number, got None (no number at all). Type the number itself, e.g. answer = 0.5"),
+])
+def test_words_and_none_are_told_to_type_digits(answer, message):
+    with pytest.raises(AnswerError) as info:
+        read_number(answer)
+    assert str(info.value) == message
+
+
+def test_short_letters_and_functions_are_still_formulas_not_words():
+    assert read_number("pi/2").value == pytest.approx(1.5707963)
+    assert read_number("sqrt(4)").value == 2.0
+    with pytest.raises(AnswerError, match="contains the letter"):
+        read_number("x")
 
 
 def test_a_value_sympy_cannot_work_out_is_named(monkeypatch):

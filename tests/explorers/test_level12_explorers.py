@@ -292,3 +292,19 @@ def test_the_secant_explains_sign_and_the_corner_of_abs():
     aside = SecantExplorer(formula="abs(x)", x0=1).status
     assert "sign(x) is −1" in aside and "corner" not in aside
     assert "sign(x)" not in SecantExplorer().status  # x²: no corner, nothing to explain
+
+
+def test_one_step_and_one_epoch_are_singular_and_the_last_epoch_is_said():
+    assert "After 1 step w =" in OneWeightExplorer(steps=1).status
+    classifier = LineClassifier(epochs=1)
+    assert "After 1 epoch the line" in classifier.status
+    at_end = LineClassifier(epochs=200).status
+    assert "200 epochs is as far as this explorer trains: the buttons stop here" in at_end
+    assert "as far as" not in LineClassifier(epochs=60).status
+
+
+def test_a_small_rate_that_leaves_the_fruit_unsorted_is_called_too_slow():
+    assert "Too slow" in LineClassifier(rate=0.0112).status  # one notch above the smallest: 56% sorted after 60 epochs
+    assert "Too slow" not in LineClassifier(rate=0.1).status
+    apples, oranges = [t for t in LineClassifier().figure.data if t.name in ("apples", "oranges")]
+    assert (apples.marker.color, oranges.marker.color) == ("#0072B2", "#E69F00")  # the shading's blue and orange
