@@ -208,7 +208,7 @@ class LineClassifier(Explorer):
             line = decision_line(s.history[index], s.scaler)
             x, y = line if line is not None else ([None], [None])
             traces.append(dict(type="scatter", x=x, y=y, mode="lines", name=f"line: {label}",
-                               line=dict(color=PALETTE["blue"], width=width, dash=dash), **fruit))
+                               line=dict(color=PALETTE["black"], width=width, dash=dash), **fruit))
         losses = np.where(np.isfinite(s.losses), s.losses, np.nan)
         traces.append(dict(type="scatter", x=np.arange(len(losses)), y=losses, mode="lines", name="loss",
                            line=dict(color=PALETTE["green"], width=2.5), showlegend=False, **curve))
