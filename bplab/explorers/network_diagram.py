@@ -31,9 +31,9 @@ PLANE = 1.15  # the maps cover [-PLANE, PLANE]², as the decision regions do
 #: A weight of size below each bound is drawn this many pixels wide (TensorFlow Playground's
 #: thickness, in four steps so that a whole layer of connections is a few traces).
 WIDTHS = ((0.25, 0.6), (0.75, 1.6), (1.5, 3.0), (math.inf, 4.6))
-POSITIVE, NEGATIVE = PALETTE["orange"], PALETTE["purple"]  # as the maps: orange +, purple -
-#: The maps' colours: -1 purple, 0 white, +1 orange (values beyond ±1 show as ±1).
-DIVERGING = [[0.0, "#542788"], [0.25, "#998EC3"], [0.5, "#F7F7F7"], [0.75, "#F1A340"], [1.0, "#B35806"]]
+POSITIVE, NEGATIVE = PALETTE["orange"], PALETTE["blue"]  # as the maps (and TensorFlow Playground): orange +, blue -
+#: The maps' colours: -1 blue, 0 white, +1 orange (values beyond the range show as its ends).
+DIVERGING = [[0.0, "#0072B2"], [0.25, "#7FB8DA"], [0.5, "#F7F7F7"], [0.75, "#F1A340"], [1.0, "#B35806"]]
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,14 @@ def node_name(column: int, k: int, columns: int) -> str:
 
 
 def diagram_traces(maps: LayerMaps, axes: dict[str, str], refs: dict[str, str], names: Sequence[str],
-                   output_colours: Sequence[str], chosen: tuple[int, int, int] | None = None
+                   output_colours: Sequence[str], chosen: tuple[int, int, int] | None = None,
+                   hidden_ranges: Sequence[tuple[float, float]] = ()
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[float], list[float]]:
     """The diagram's traces and annotations, and the x and y ranges that show it (the y axis runs down).
 
     ``chosen = (layer, i, j)`` (from 0) highlights the weight from node ``i`` of column ``layer`` to
-    node ``j`` of the next column, labelled w.
+    node ``j`` of the next column, labelled w. ``hidden_ranges[k]`` is the value range coloured purple to orange
+    in hidden layer ``k + 1`` (default -1 to 1; a sigmoid layer's outputs lie in 0 to 1, white at 0.5).
     """
     sizes = [c.shape[2] for c in maps.columns]
     tallest = max(sizes)
@@ -151,8 +153,9 @@ def diagram_traces(maps: LayerMaps, axes: dict[str, str], refs: dict[str, str], 
         x0 = column * COLUMN_PITCH + CELL / 2
         y0 = _slot_top(sizes[column], tallest, 0) + CELL / 2
         if column < last:
+            low, high = hidden_ranges[column - 1] if 0 < column <= len(hidden_ranges) else (-1.0, 1.0)
             traces.append(dict(type="heatmap", x0=x0, dx=CELL, y0=y0, dy=CELL, z=_stacked(values),
-                               zmin=-1, zmax=1, colorscale=DIVERGING, showscale=False, hoverinfo="skip",
+                               zmin=low, zmax=high, colorscale=DIVERGING, showscale=False, hoverinfo="skip",
                                name=f"maps of {names[column].split('<br>')[0]}", **axes))
         else:  # each output its class's colour, from white (probability 0) to full (1)
             for k in range(sizes[column]):

@@ -42,6 +42,8 @@ BATCHES = ("full batch", "1", "10", "50")
 POINTS = 200
 GRID = 50
 BLOWUP = 100.0  # a training loss this many times the first one counts as divergence
+#: The gradient-norm lines: apart from the losses' blue and vermillion and the explained weight's yellow halo.
+NORM_COLOURS = (PALETTE["green"], PALETTE["sky"], PALETTE["purple"], "#999999")
 SWING_EPOCHS, SWING = 10, 0.15  # a mini-batch run whose accuracy moved more than this over so many epochs is told why
 
 MAX_HIDDEN_LAYERS = 4
@@ -119,7 +121,7 @@ class Playground(Explorer):
         "epochs": Slider("epochs", 0, 1000, integer=True, step=10),
         "seed": Slider("seed", 0, 20, integer=True),
         "neuron": Slider("neuron to map (1st hidden layer)", 1, 16, integer=True),
-        "weight_layer": Slider("explained weight: layer (1 = from the inputs)", 1, MAX_HIDDEN_LAYERS + 1, integer=True),
+        "weight_layer": Slider("explained weight: layer", 1, MAX_HIDDEN_LAYERS + 1, integer=True),
         "weight_from": Slider("explained weight: from node", 1, 16, integer=True),
         "weight_to": Slider("explained weight: to node", 1, 16, integer=True),
     }
@@ -268,7 +270,9 @@ class Playground(Explorer):
         """The stop message, with the likely cause: the starting weights when the untrained network's loss was
         already far from a guess's, else the learning rate."""
         classes = run.model.layers[-1].out_features
-        guess = math.log(classes) if p["loss"] == "cross-entropy" else 1.0  # the loss of an unsure guess
+        # the loss of an unsure guess: ln C for cross-entropy; outputs of 0 against one-hot targets, a mean over
+        # all C outputs of each example, give 1/C for the squared error
+        guess = math.log(classes) if p["loss"] == "cross-entropy" else 1.0 / classes
         first = run.train_loss[0]
         if not math.isfinite(first) or first > 10 * guess:
             cause = (f"the starting weights are too large (init scale {p['init_scale']:g}): before any training the loss "
@@ -310,7 +314,8 @@ class Playground(Explorer):
             {"regions": ((0.5, 1.0), (0.42, 1.0)), "network": ((0.0, 0.43), (0.42, 0.88)),
              "loss": ((0.0, 0.26), (0.0, 0.29)), "norms": ((0.36, 0.62), (0.0, 0.29)), "neuron": ((0.72, 0.93), (0.0, 0.29))},
             titles={"regions": "Decision regions: train ● and test ○",
-                    "loss": "Loss", "norms": "Gradient norm of each layer's weights",
+                    "loss": "Loss", "norms": "Gradient norm of each layer's weights" + (
+                        "" if p["batch"] == "full batch" else "<br>(the last step of each epoch)"),
                     "neuron": f"Neuron {s.neuron + 1} of hidden layer 1"})
         regions, curves, norms_cell, neuron_cell = (panels.axes(name) for name in ("regions", "loss", "norms", "neuron"))
         traces: list[dict] = []
@@ -335,8 +340,9 @@ class Playground(Explorer):
                                **regions))
         names = column_names([p[ACTIVATION_SETTINGS[k]] for k in range(p["hidden_layers"])])
         chosen = None if s.explained is None else (s.explained.layer, s.explained.source, s.explained.target)
+        ranges = [(0.0, 1.0) if p[ACTIVATION_SETTINGS[k]] == "sigmoid" else (-1.0, 1.0) for k in range(p["hidden_layers"])]
         network, labels, x_range, y_range = diagram_traces(s.maps, panels.axes("network"), panels.refs("network"), names,
-                                                           class_colours, chosen)
+                                                           class_colours, chosen, ranges)
         traces += network
         panels.layout["annotations"] += labels + [dict(  # the title level with the regions', above the column names
             text="The network: each neuron's output over the plane", x=0.215, y=1.0, xref="paper", yref="paper",
@@ -350,12 +356,14 @@ class Playground(Explorer):
         norms = np.array(s.run.grad_norms) if s.run.grad_norms else np.zeros((0, p["hidden_layers"] + 1))
         for layer in range(norms.shape[1]):
             name = "output layer" if layer == norms.shape[1] - 1 else f"hidden layer {layer + 1}"
+            colour = PALETTE["black"] if layer == norms.shape[1] - 1 else NORM_COLOURS[layer]
             traces.append(dict(type="scatter", x=np.arange(1, len(norms) + 1), y=norms[:, layer], mode="lines", name=name,
-                               line=dict(color=SEQUENCE[(layer + 2) % len(SEQUENCE)], width=2), **norms_cell))
+                               line=dict(color=colour, width=2), **norms_cell))
         reach = float(np.max(np.abs(s.neuron_map))) if np.all(np.isfinite(s.neuron_map)) else 1.0
         reach = reach if reach > 0 else 1.0
+        low, high = (0.0, 1.0) if p[ACTIVATION_SETTINGS[0]] == "sigmoid" else (-reach, reach)  # a sigmoid's 0.5 is white
         traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=_gaps(s.neuron_map), colorscale=DIVERGING,
-                           zmin=-reach, zmax=reach, name="neuron output",
+                           zmin=low, zmax=high, name="neuron output",
                            colorbar=dict(len=0.29, y=0.0, yanchor="bottom", x=0.95, thickness=10,
                                          title=dict(text="output", side="right")), **neuron_cell))
         for name in ("regions", "neuron"):
@@ -364,18 +372,19 @@ class Playground(Explorer):
         hidden = dict(showgrid=False, zeroline=False, showticklabels=False, constrain="domain")
         panels.xaxis("network").update(range=x_range, **hidden)
         panels.yaxis("network").update(range=y_range, scaleanchor=panels.axes("network")["xaxis"], constraintoward="top", **hidden)
-        horizon = max(p["epochs"], s.run.epochs, 1)  # the run's whole length: the axes stay put while a job trains
+        # the run's whole length (the axes stay put while a job trains); a blown-up run ends where it stopped
+        horizon = max(s.run.epochs if s.run.diverged else max(p["epochs"], s.run.epochs), 1)
         for name in ("loss", "norms"):
             panels.xaxis(name).update(title=dict(text="epoch"), range=[0, horizon])
         finite_losses = [v for v in s.run.train_loss + s.run.test_loss if np.isfinite(v)]
         top = min(max(finite_losses), 3 * max(s.run.train_loss[0], s.run.test_loss[0])) if finite_losses else 1.0
         panels.yaxis("loss").update(title=dict(text="loss"), range=[0, 1.05 * top])  # a blow-up does not flatten the rest
-        panels.yaxis("norms").update(title=dict(text="‖∂L/∂W‖"), type="log", dtick=1)
+        panels.yaxis("norms").update(title=dict(text="‖∂L/∂W‖"), type="log", dtick=1, exponentformat="power")
         if not s.run.grad_norms:  # nothing to put on the log axis: no made-up ticks behind the note that says why
             panels.yaxis("norms").update(showticklabels=False, showgrid=False)
         for name, text in self._empty_panels(s, finite).items():
             panels.note(name, text)
-        return plain_figure(traces, panels.layout, height=800, width=940, showlegend=True,
+        return plain_figure(traces, panels.layout, height=760, width=870, showlegend=True,
                             legend=dict(orientation="h", x=0.0, y=-0.12, xanchor="left", yanchor="top"),
                             margin=dict(l=65, r=20, t=40, b=40))  # fixed margins: room for the log axis's labels and title
 
@@ -421,7 +430,9 @@ class Playground(Explorer):
             text += (f" With batches of {size}, each step follows {'a single point' if size == 1 else f'{size} points'}, so the "
                      f"accuracy swings from epoch to epoch ({low:.0%} to {high:.0%} over the last {SWING_EPOCHS}): a smaller "
                      f"learning rate (say {s.params['rate'] / 10:.2g}) settles it.")
-        if s.explained is not None:
+        if s.explained is None:
+            text += " (No weight's gradient is written out once the run has blown up: its numbers mean nothing.)"
+        else:
             columns = s.params["hidden_layers"] + 2
             e = s.explained
             text += "<br>" + arithmetic_text(e, node_name(e.layer, e.source, columns), node_name(e.layer + 1, e.target, columns),

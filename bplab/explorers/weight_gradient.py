@@ -79,9 +79,9 @@ def arithmetic_text(explained: WeightGradient, source_name: str, target_name: st
     terms = [f"({_number(d)})({_number(a)})" for d, a in zip(explained.deltas[:3], explained.inputs[:3])]
     more = len(explained.deltas) - len(terms)
     written = " + ".join(terms) + (f" + … ({more:,} more)" if more else "")
-    return (f"<b>The weight w</b> (highlighted, from {source_name} to {target_name}; now {_number(explained.weight, '.3f')}): "
+    return (f"<b>The weight w</b> (highlighted, from {source_name} to {target_name}; now {_number(explained.weight, '.4g')}): "
             f"∂L/∂w = Σ δ·a over {batch_words}, where a is what comes in along w and δ = ∂L/∂z is the error at the "
-            f"neuron w feeds: {written} = <b>{_number(explained.total, '.4g')}</b>. Backprop's ∂L/∂w: "
+            f"neuron w feeds (the loss is the batch's mean, so each δ carries its 1/N): {written} = <b>{_number(explained.total, '.4g')}</b>. Backprop's ∂L/∂w: "
             f"{_number(explained.backprop, '.4g')}; the next step moves w by −{rate:.3g} × that = "
             f"{_number(-rate * explained.backprop, '+.3g')}.{_why_zero(explained)}")
 
@@ -89,8 +89,10 @@ def arithmetic_text(explained: WeightGradient, source_name: str, target_name: st
 def _why_zero(explained: WeightGradient) -> str:
     """A sentence when one factor is 0 for every example: the gradient is 0 whatever the other factor."""
     if not np.any(explained.inputs):
-        return (" Every a is 0 (the node w comes from outputs 0 on this whole batch: a silent ReLU), so w gets no "
-                "gradient and does not move.")
+        return (" Every a is 0: the node w comes from outputs 0 for every example of this batch (a ReLU that is off "
+                "everywhere, or a neuron whose weights and bias are all 0), so w gets no gradient and does not move.")
     if not np.any(explained.deltas):
-        return " Every δ is 0 (no error reaches the neuron w feeds on this batch), so w gets no gradient and does not move."
+        return (" Every δ is 0: the neuron w feeds passes no error back on this batch, because its slope f′(z) is 0 for "
+                "every example (a ReLU with z < 0 everywhere: a dead neuron) or nothing after it depends on it; so w gets "
+                "no gradient and does not move.")
     return ""

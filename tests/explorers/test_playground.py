@@ -184,3 +184,12 @@ def test_the_activations_of_layers_the_network_lacks_are_greyed_out():
     assert greyed() == [False, False, False, True]
     playground.update(hidden_layers=1)
     assert greyed() == [False, True, True, True]
+
+
+@pytest.mark.parametrize("dataset, guess", [("xor", "0.5"), ("spirals", "0.33")])
+def test_an_unsure_guess_under_squared_error_scores_one_over_the_classes(dataset, guess):
+    """Outputs of 0 against one-hot targets, averaged over all C outputs of each example: 1/C (not 1)."""
+    settings = dict(loss="squared error", rate=0.03, epochs=20, hidden_layers=3, seed=0,
+                    activation_1="relu", activation_2="relu", activation_3="relu")
+    message = Playground(init_scale=10.0, dataset=dataset, **settings).state.run.message
+    assert f"against about {guess} for an unsure guess" in message

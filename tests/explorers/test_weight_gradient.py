@@ -92,7 +92,7 @@ def test_a_weight_that_does_not_exist_is_refused_by_name(arguments, message):
 def test_the_text_writes_the_sum_out():
     explained = WeightGradient(0, 0, 1, -0.5, np.array([1.0, -2.0, 0.5, 4.0]), np.array([0.25, 0.125, -0.5, 0.0]), 0.0)
     text = arithmetic_text(explained, "x₁", "neuron 2 of hidden layer 1", 0.3, "all 4 training points (full batch)")
-    assert "from x₁ to neuron 2 of hidden layer 1; now −0.500" in text
+    assert "from x₁ to neuron 2 of hidden layer 1; now −0.5)" in text and "each δ carries its 1/N" in text
     assert "(0.25)(1) + (0.12)(−2) + (−0.5)(0.5) + … (1 more) = <b>−0.25</b>" in text
     assert "over all 4 training points (full batch)" in text
     one = WeightGradient(0, 0, 0, 1.0, np.array([2.0]), np.array([0.5]), 1.0)
@@ -167,3 +167,18 @@ def test_a_zero_factor_is_explained_and_no_minus_zero_is_printed():
     no_error = WeightGradient(1, 0, 0, 0.5, np.ones(2), np.zeros(2), 0.0)
     assert "Every δ is 0" in arithmetic_text(no_error, "a", "b", 0.1, "b")
     assert "Every" not in arithmetic_text(WeightGradient(1, 0, 0, 0.5, np.ones(2), np.ones(2), 2.0), "a", "b", 0.1, "b")
+
+
+def test_the_reasons_for_a_zero_gradient_name_no_activation_the_network_lacks():
+    zeros = Playground(init_scheme="zeros", epochs=5, weight_layer=3)  # tanh everywhere: a is 0 because the weights are
+    assert "Every a is 0: the node w comes from outputs 0 for every example" in zeros.status
+    assert "or a neuron whose weights and bias are all 0" in zeros.status
+    dead = WeightGradient(1, 0, 0, 0.5, np.ones(3), np.zeros(3), 0.0)
+    assert "its slope f′(z) is 0 for every example (a ReLU with z < 0 everywhere: a dead neuron)" in arithmetic_text(
+        dead, "a", "b", 0.1, "b")
+
+
+def test_a_blown_up_run_says_why_no_weight_is_explained():
+    playground = Playground(init_scale=10.0, rate=3.0, loss="squared error")
+    assert "No weight's gradient is written out once the run has blown up" in playground.status
+    assert playground.figure.layout.xaxis3.range == (0, playground.state.run.epochs)  # the curve fills its panel
