@@ -12,8 +12,8 @@ from bplab.engine import apply, as_operand, as_value, forward_mode, gradients, i
 
 FUNCTIONS = Value.__bplab_functions__  # what a VJP calls for Values inside a recorded backward pass
 
-NOT_NUMBERS = "expected a number or an array of real numbers, got str 'abc'; convert it first, e.g. float(...) " \
-              "or np.asarray(..., dtype=float)"
+NOT_NUMBERS = ("expected a number or an array of real numbers, got str 'abc'; convert it first, e.g. float(...) "
+               "or np.asarray(..., dtype=float)")
 
 
 def _primitive(name, forward, vjps, jvps=None, shape_rule=ops.BROADCAST_RULE):
@@ -530,7 +530,9 @@ def test_apply_reports_a_refused_forward_word_for_word():
     x = Value(np.ones(2))
     with pytest.raises(ValueError) as excinfo:
         apply(picky, x)
-    assert str(excinfo.value) == "test_picky(): cannot use operands of shape (2,): k must be small (NumPy said: no such thing)"
+    assert str(excinfo.value) == (
+        "test_picky(): cannot use operands of shape (2,): k must be small (NumPy said: no such thing)"
+    )
     with pytest.raises(ValueError) as excinfo:
         apply(picky, x, k=1)
     assert str(excinfo.value) == (
