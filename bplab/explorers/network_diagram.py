@@ -108,13 +108,14 @@ def node_name(column: int, k: int, columns: int) -> str:
 
 def diagram_traces(maps: LayerMaps, axes: dict[str, str], refs: dict[str, str], names: Sequence[str],
                    output_colours: Sequence[str], chosen: tuple[int, int, int] | None = None,
-                   hidden_ranges: Sequence[tuple[float, float]] = ()
+                   hidden_ranges: Sequence[tuple[float, float]] = (), outlined: tuple[int, int] | None = None
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[float], list[float]]:
     """The diagram's traces and annotations, and the x and y ranges that show it (the y axis runs down).
 
     ``chosen = (layer, i, j)`` (from 0) highlights the weight from node ``i`` of column ``layer`` to
     node ``j`` of the next column, labelled w. ``hidden_ranges[k]`` is the value range coloured purple to orange
     in hidden layer ``k + 1`` (default -1 to 1; a sigmoid layer's outputs lie in 0 to 1, white at 0.5).
+    ``outlined = (column, k)`` draws a frame around that node's map (the neuron shown large elsewhere).
     """
     sizes = [c.shape[2] for c in maps.columns]
     tallest = max(sizes)
@@ -163,6 +164,13 @@ def diagram_traces(maps: LayerMaps, axes: dict[str, str], refs: dict[str, str], 
                                    dy=CELL, z=_stacked(values[:, :, k:k + 1]), zmin=0, zmax=1, showscale=False,
                                    colorscale=[[0.0, "#FFFFFF"], [1.0, output_colours[k]]], hoverinfo="skip",
                                    name=f"map of output {k + 1}", **axes))
+    if outlined is not None:
+        column, k = outlined
+        left, top, pad = column * COLUMN_PITCH, _slot_top(sizes[column], tallest, k), CELL / 2
+        xs = [left - pad, left + MAP_SIZE + pad, left + MAP_SIZE + pad, left - pad, left - pad]
+        ys = [top - pad, top - pad, top + MAP_SIZE + pad, top + MAP_SIZE + pad, top - pad]
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=PALETTE["black"], width=1.5),
+                           hoverinfo="skip", showlegend=False, name="the mapped neuron", **axes))
     centres_x = [column * COLUMN_PITCH + MAP_SIZE / 2 for column, n in enumerate(sizes) for _ in range(n)]
     centres_y = [_centre(n, tallest, k) for n in sizes for k in range(n)]
     hover = [f"{node_name(column, k, len(sizes))}: its output over the plane" for column, n in enumerate(sizes) for k in range(n)]

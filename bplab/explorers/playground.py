@@ -314,9 +314,9 @@ class Playground(Explorer):
             {"regions": ((0.5, 1.0), (0.42, 1.0)), "network": ((0.0, 0.43), (0.42, 0.88)),
              "loss": ((0.0, 0.26), (0.0, 0.29)), "norms": ((0.36, 0.62), (0.0, 0.29)), "neuron": ((0.72, 0.93), (0.0, 0.29))},
             titles={"regions": "Decision regions: train ● and test ○",
-                    "loss": "Loss", "norms": "Gradient norm of each layer's weights" + (
+                    "loss": "Loss", "norms": "Each layer's gradient norm" + (
                         "" if p["batch"] == "full batch" else "<br>(the last step of each epoch)"),
-                    "neuron": f"Neuron {s.neuron + 1} of hidden layer 1"})
+                    "neuron": f"Neuron {s.neuron + 1} of hidden layer 1<br>(framed in the network)"})
         regions, curves, norms_cell, neuron_cell = (panels.axes(name) for name in ("regions", "loss", "norms", "neuron"))
         traces: list[dict] = []
         finite = bool(np.all(np.isfinite(s.grid_probability)))
@@ -342,7 +342,7 @@ class Playground(Explorer):
         chosen = None if s.explained is None else (s.explained.layer, s.explained.source, s.explained.target)
         ranges = [(0.0, 1.0) if p[ACTIVATION_SETTINGS[k]] == "sigmoid" else (-1.0, 1.0) for k in range(p["hidden_layers"])]
         network, labels, x_range, y_range = diagram_traces(s.maps, panels.axes("network"), panels.refs("network"), names,
-                                                           class_colours, chosen, ranges)
+                                                           class_colours, chosen, ranges, outlined=(1, s.neuron))
         traces += network
         panels.layout["annotations"] += labels + [dict(  # the title level with the regions', above the column names
             text="The network: each neuron's output over the plane", x=0.215, y=1.0, xref="paper", yref="paper",

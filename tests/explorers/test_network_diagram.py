@@ -113,3 +113,14 @@ def test_every_neuron_has_a_hover_name():
     (nodes,) = [t for t in figure.data if t.name == "neurons"]
     assert len(nodes.hovertext) == 2 + 3 + 3 + 2
     assert nodes.hovertext[2] == "neuron 1 of hidden layer 1: its output over the plane"
+
+
+def test_the_mapped_neuron_is_framed_in_the_diagram():
+    playground = small_playground(neuron=2)
+    (frame,) = [t for t in playground.figure.data if t.name == "the mapped neuron"]
+    top = 0 + 1 + CELL  # neuron 2 of 3 in the tallest column: its slot starts 1 below the first
+    assert min(frame.x) == COLUMN_PITCH - CELL / 2 and max(frame.x) == COLUMN_PITCH + MAP_SIZE + CELL / 2
+    assert min(frame.y) == top - CELL / 2 and max(frame.y) == top + MAP_SIZE + CELL / 2
+    playground.update(neuron=3)
+    (frame,) = [t for t in playground.figure.data if t.name == "the mapped neuron"]
+    assert min(frame.y) == 2 + CELL - CELL / 2

@@ -192,9 +192,9 @@ def test_the_live_figure_gets_only_the_changes_and_ends_equal_to_the_drawn_figur
         paths = set(update["restyle_data"] or {})
         assert not [p for p in paths if any(p[:k] in paths for k, c in enumerate(p) if c == ".")], update["restyle_data"].keys()
     partial = [s for s in sent if s["restyle_data"] or s["relayout_data"]]
-    if explorer_class.startswith("playground"):  # a view change sends one heatmap (its values and colour range)
-        first = partial[0]                          # and a title, not all the traces
-        assert len(first["trace_indexes"]) == 1 and set(first["restyle_data"]) <= {"z", "zmin", "zmax"}
+    if explorer_class.startswith("playground"):  # a view change sends the neuron's heatmap (its values and colour
+        first = partial[0]                          # range), its frame in the diagram and a title, not all the traces
+        assert len(first["trace_indexes"]) == 2 and set(first["restyle_data"]) <= {"z", "zmin", "zmax", "y"}
         assert set(first["relayout_data"]) == {"annotations"}
 
 
