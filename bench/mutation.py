@@ -56,7 +56,7 @@ class Target:
 TARGETS: dict[str, Target] = {
     "primitives": Target(("bplab/ops.py",), ("tests/engine",), note="the primitive table",
                          at_import=("elementwise", "elementwise_twin", "EveryInput.__init__")),
-    "engine": Target(("bplab/engine.py",), ("tests/engine",)),
+    "engine": Target(("bplab/engine.py",), ("tests/engine",), at_import=("_function_method",)),
     "optimizers": Target(("bplab/optim.py",), ("tests/networks/test_optim.py",)),
     "checkers": Target(("bplab/exercises/checkers.py", "bplab/exercises/answers.py"),
                        ("tests/exercises/test_checker_messages.py", "tests/exercises/test_answer_reading.py",

@@ -139,6 +139,71 @@ class Grid:
                 self.yaxis(row, col)["automargin"] = False
 
 
+class Panels:
+    """Axes placed by hand, for a figure whose panels differ in size (one large panel, small ones around it).
+
+    ``domains`` maps each panel's name to its ``(x_domain, y_domain)`` as fractions of the plotting
+    area; ``titles`` puts a title above a panel, as ``make_subplots`` does. The first panel draws on
+    axes ``x``/``y``, the next on ``x2``/``y2``, and so on. Margins stay as the figure sets them
+    (no ``automargin``: see :meth:`Grid.fix_margins`).
+    """
+
+    TITLE_SIZE = 14
+
+    def __init__(self, domains: dict[str, tuple[Sequence[float], Sequence[float]]],
+                 titles: dict[str, str] | None = None) -> None:
+        titles = titles or {}
+        unknown = sorted(set(titles) - set(domains))
+        if unknown:
+            raise ValueError(f"Panels: titles name no panel: {', '.join(map(repr, unknown))}; the panels are {', '.join(domains)}")
+        self._suffix: dict[str, str] = {}
+        self.layout: dict[str, Any] = {"annotations": []}
+        for n, (name, (x_domain, y_domain)) in enumerate(domains.items(), start=1):
+            for axis, domain in (("x", x_domain), ("y", y_domain)):
+                if len(domain) != 2 or not 0 <= domain[0] < domain[1] <= 1:
+                    raise ValueError(f"Panels: the {axis} domain of panel {name!r} must be two fractions "
+                                     f"0 <= start < end <= 1; got {list(domain)!r}")
+            suffix = "" if n == 1 else str(n)
+            self._suffix[name] = suffix
+            self.layout["xaxis" + suffix] = {"domain": list(x_domain), "anchor": "y" + suffix, "automargin": False}
+            self.layout["yaxis" + suffix] = {"domain": list(y_domain), "anchor": "x" + suffix, "automargin": False}
+            if name in titles:
+                self.layout["annotations"].append(dict(
+                    text=titles[name], x=(x_domain[0] + x_domain[1]) / 2, y=y_domain[1], xref="paper", yref="paper",
+                    xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=self.TITLE_SIZE)))
+
+    def _of(self, name: str) -> str:
+        if name not in self._suffix:
+            raise ValueError(f"Panels: no panel {name!r}; the panels are {', '.join(self._suffix)}")
+        return self._suffix[name]
+
+    def axes(self, name: str) -> dict[str, str]:
+        """The trace properties that put a trace in panel ``name``: ``{"xaxis": "x2", "yaxis": "y2"}``."""
+        suffix = self._of(name)
+        return {"xaxis": "x" + suffix, "yaxis": "y" + suffix}
+
+    def refs(self, name: str) -> dict[str, str]:
+        """The annotation properties that place an annotation in panel ``name``'s data coordinates."""
+        suffix = self._of(name)
+        return {"xref": "x" + suffix, "yref": "y" + suffix}
+
+    def xaxis(self, name: str) -> dict[str, Any]:
+        """The layout's x axis of panel ``name``, to update in place."""
+        return self.layout["xaxis" + self._of(name)]
+
+    def yaxis(self, name: str) -> dict[str, Any]:
+        """The layout's y axis of panel ``name``, to update in place."""
+        return self.layout["yaxis" + self._of(name)]
+
+    def note(self, name: str, text: str) -> None:
+        """A message in the middle of panel ``name`` (an empty panel says why it is empty)."""
+        x_domain, y_domain = self.xaxis(name)["domain"], self.yaxis(name)["domain"]
+        self.layout["annotations"].append(dict(
+            text=text, x=(x_domain[0] + x_domain[1]) / 2, y=(y_domain[0] + y_domain[1]) / 2, xref="paper", yref="paper",
+            xanchor="center", yanchor="middle", showarrow=False, font=dict(size=12, color="#444444"),
+            bgcolor="rgba(255,255,255,0.85)"))
+
+
 def plain_figure(traces: Sequence[dict[str, Any]], layout: dict[str, Any] | None = None, **overrides: Any) -> go.Figure:
     """A ``go.Figure`` of ``traces`` (dicts with a ``type``) on the course's common layout,
     then ``layout``, then ``overrides`` (nested dicts merged), without plotly's per-property checks."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -31,6 +31,8 @@ false: bool = False
 _SLACK = 1e-9  # relative: a correctly rounded answer stays inside despite binary floating point
 _TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "**2", "³": "**3"}
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_WORDS = re.compile(r"^[A-Za-z' ]*[A-Za-z]{4,}[A-Za-z' ]*$")  # a word of 4 letters or more, nothing else: not a formula
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")  # 0,333 or 2,5: a decimal comma (1,000 is a thousands separator)
 _PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -89,6 +91,10 @@ class SignificantFigures:
         # pragma: "- 1e-15" for "+ 1e-15" only moves the edge for units near 1e-15, which no question asks for
         return 0.5 * self.unit(expected) * (1 + _SLACK) + 1e-15  # pragma: no mutate
 
+    def rounded(self, expected: float) -> tuple[float, ...]:
+        """``expected`` correctly rounded: 1/3 -> (0.333,); an exact half either way, 0.125 -> (0.13, 0.12)."""
+        return _roundings(expected, self.unit(expected))
+
 
 @dataclass(frozen=True)
 class DecimalPlaces:
@@ -105,6 +111,18 @@ class DecimalPlaces:
 
     def tolerance(self, expected: float) -> float:
         return 0.5 * self.unit(expected) * (1 + _SLACK) + 1e-15  # pragma: no mutate (as above; unit ignores expected)
+
+    def rounded(self, expected: float) -> tuple[float, ...]:
+        """``expected`` correctly rounded to the places asked for (an exact half either way)."""
+        return _roundings(expected, self.unit(expected))
+
+
+def _roundings(value: float, unit: float) -> tuple[float, ...]:
+    """``value`` rounded to a multiple of ``unit`` (a power of ten) on its shortest decimal form: one result, or two
+    for an exact half (0.125 -> 0.13 as taught, 0.12 as Python's round-half-even does)."""
+    step = Decimal(repr(unit)).normalize()
+    decimal = Decimal(repr(value))
+    return tuple(dict.fromkeys(float(decimal.quantize(step, rounding=way)) for way in (ROUND_HALF_UP, ROUND_HALF_DOWN)))
 
 
 Precision = Exact | SignificantFigures | DecimalPlaces
@@ -128,13 +146,18 @@ def _figures_of(text: str) -> tuple[int | None, int | None]:
 
 
 def _show(value: float) -> str:
-    return f"{value:.6g}"
+    """The number as the learner gave it when that is short (0.5000001 stays 0.5000001, never a rounded 0.5
+    that would contradict "is too big"), else to 6 significant figures."""
+    short, typed = f"{value:.6g}", repr(value)
+    return typed if float(short) != value and len(typed) <= 12 else short
 
 
 def read_number(answer: Any) -> Reading:
     """The number an answer means, or :class:`AnswerError` saying what was expected instead."""
     if isinstance(answer, (bool, np.bool_)):
         raise AnswerError(f"Expected a number, got {answer!r}. Type the number itself, e.g. answer = 0.5")
+    if answer is None:
+        raise AnswerError("Expected a number, got None (no number at all). Type the number itself, e.g. answer = 0.5")
     from bplab.engine import Value
 
     if isinstance(answer, Value):
@@ -163,6 +186,9 @@ def _read_text(text: str) -> Reading:
     cleaned = text.strip().strip("'\"").strip()
     for typed, meant in _TYPOGRAPHY.items():
         cleaned = cleaned.replace(typed, meant)
+    if _DECIMAL_COMMA.match(cleaned) and (cleaned.lstrip("+-").startswith("0") or not _THOUSANDS.match(cleaned)):
+        point = cleaned.replace(",", ".")
+        raise AnswerError(f"{text.strip()!r} has a comma: write decimals with a point, {point}.")
     if _THOUSANDS.match(cleaned):
         cleaned = cleaned.replace(",", "")
     if not cleaned:
@@ -172,10 +198,13 @@ def _read_text(text: str) -> Reading:
         return Reading(float(cleaned), cleaned, figures, places)
     from bplab.symbolic import FormulaError, parse
 
+    if _WORDS.match(cleaned):  # words, not arithmetic: "seventy", "I don't know"
+        raise AnswerError(f"{text.strip()!r} is words, and the answer is a number: type it with digits, like 70 or 0.5.")
     try:
         expression = parse(cleaned)
     except FormulaError as exc:
-        raise AnswerError(f"I could not read {text!r} as a number: {str(exc).splitlines()[0]}") from None
+        raise AnswerError(f"I could not read {text!r} as a number: {str(exc).splitlines()[0]}. "
+                          "Type just the number, like 70 or 0.5 (or a fraction in quotes, like \"1/3\").") from None
     if expression.free_symbols:
         names = ", ".join(sorted(s.name for s in expression.free_symbols))
         raise AnswerError(f"Expected a number, but {text!r} contains the letter(s) {names}. "

@@ -56,11 +56,16 @@ def check_number(answer: Any, expected: float, hint: str = "", rel_tol: float = 
     if precision is None and whole:
         precision = Exact()
     expected = float(expected)
+    centres: tuple[float, ...] = (expected,)
     if precision is None:
         tolerance = max(rel_tol * abs(expected), abs_tol)
     else:
         tolerance = precision.tolerance(expected)
-    if abs(reading.value - expected) <= tolerance:
+        if isinstance(precision, (SignificantFigures, DecimalPlaces)):
+            # an answer is right when it rounds to the right answer: around the correctly rounded value, not the exact
+            # one (for 1/3 to 3 figures 0.3333 is right, but 0.3336, which rounds to 0.334, is as wrong as 0.334)
+            centres = precision.rounded(expected)
+    if any(abs(reading.value - centre) <= tolerance for centre in centres):
         return Feedback(CORRECT, f"Correct: {reading.shown}.")
     return Feedback(NOT_YET, _with_hint(_number_miss(reading, expected, precision, whole), hint))
 
@@ -135,6 +140,12 @@ def check_formula(answer: Any, expected: Any, hint: str = "", samples: int = 6, 
     if agree:
         shown = answer.strip() if isinstance(answer, str) else sympy.sstr(typed)
         return Feedback(CORRECT, f"Correct: {shown} is right.")
+    missing = sorted(s.name for s in target.free_symbols - given.free_symbols)
+    if missing:  # e.g. 2*(1.5*w - y)*1.5: right at the lesson's numbers, but i was replaced by its value
+        letters = ", ".join(sorted(s.name for s in target.free_symbols))
+        return Feedback(NOT_YET, _with_hint(
+            f"Not yet: that formula gives different values, and it has no {', '.join(missing)}. The answer is a formula "
+            f"in the letters {letters}: keep each letter where you may have put its number.", hint))
     return Feedback(NOT_YET, _with_hint("Not yet: that formula gives different values.", hint))
 
 

@@ -58,7 +58,7 @@ class ProgressView:
                 f'<span title="{html.escape(label)} ({status})" style="color:{_COLOURS[status]}; '
                 f'font-size:1.2em; margin-right:0.3em">{_MARKS[status]}</span>'
                 for _, label, status in exercises)
-            parts.append(f"<tr><td style='padding-right:1em'>{number} · {html.escape(title)}</td>"
+            parts.append(f"<tr><td style='padding-right:1em; text-align:left'>{number} · {html.escape(title)}</td>"
                          f"<td style='padding-right:1em'>{done} of {len(exercises)}</td><td>{marks}</td></tr>")
         parts.append("</table>")
         parts.append(f"<p style='color:#555'>✔ solved · ✘ tried, not solved yet · · not tried (hover for the question). "

@@ -41,8 +41,8 @@ def _offer(exercise: Exercise) -> str:
     given = _hints_given.get(exercise.id, 0)
     if given < len(exercise.hints):
         which = "a hint" if given == 0 else f"hint {given + 1} of {len(exercise.hints)}"
-        return f'Stuck? hint("{exercise.id}") gives {which}.'
-    return f'Still stuck? solution("{exercise.id}") shows the worked solution.'
+        return f'Stuck? Make a new cell under this one (press Esc, then B) and run hint("{exercise.id}") in it for {which}: your answer here stays as it is.'
+    return f'Still stuck? In a new cell (Esc, then B), solution("{exercise.id}") shows the worked solution.'
 
 
 def hint(exercise_id: str) -> Note:

@@ -195,6 +195,15 @@ Control = Slider | Choice | Toggle | TextBox
 # ---------------------------------------------------------------------------- figures that survive the browser's round trip
 
 
+def error_html(exc: Exception) -> str:
+    """The explorer's error line: the message as written, its line breaks kept (a formula error's caret ^ sits
+    under the character it points at only in a fixed-width font, on its own line)."""
+    first, _, rest = str(exc).partition("\n")
+    detail = (f'<pre style="margin:2px 0; font-size:13px">{html.escape(rest)}</pre>' if rest.strip() else "")
+    return (f'<div style="color:{ERROR_COLOUR}; font-weight:bold">Could not update: {html.escape(first)}</div>{detail}'
+            "<div>The picture shows the last setting that worked.</div>")
+
+
 def _lists_inside(value: Any) -> Any:
     """``value`` with every NumPy array inside it (at any depth) turned into a list."""
     if isinstance(value, np.ndarray):
@@ -456,10 +465,7 @@ class Explorer:
             error.value = ""
 
         def show_error(exc: Exception) -> None:  # shown to the learner, never only in the browser console
-            error.value = (
-                f'<div style="color:{ERROR_COLOUR}; font-weight:bold">Could not update: '
-                f"{html.escape(str(exc))}</div><div>The picture shows the last setting that worked.</div>"
-            )
+            error.value = error_html(exc)
 
         stop = widgets.Button(description="stop", button_style="warning", tooltip="stop the computation; keep the picture",
                               layout=widgets.Layout(width="auto", display="none"))

@@ -140,9 +140,18 @@ class GuessingGame(Explorer):
         elif state.regime in ("bouncing forever", "flying off"):
             found = "It will never be found this way."
         else:
-            found = f"It was not found in these {len(state.guesses) - 1} turns: give it more turns, or a bigger fix."
+            turns = len(state.guesses) - 1
+            better = {"bouncing": "a fix closer to 1", "quick": "a fix closer to 1"}.get(state.regime, "a bigger fix (up to 1)")
+            if turns < self.controls["turns"].high:
+                found = f"It was not found in these {turns} turns: give it more turns, or try {better}."
+            else:
+                found = f"It was not found in {turns} turns, the most there are: try {better}."
         text = f"<b>{state.regime.capitalize()}.</b> {WORDS[state.regime]} {found} Last guess: {kid_number(state.guesses[-1])}."
         if np.any(state.guesses < 0):
             text += (" Some guesses fell below zero: on the picture they are under the 0 line, marked with a minus sign, "
                      "like −20 degrees on a freezing day.")
+            if np.any(state.guesses < -60):
+                text += " The ones far below zero leave the picture at −60."
+        if np.any(np.abs(state.hidden - state.guesses) > 250):
+            text += " The misses grow past the top of the right picture (250) and keep growing."
         return text

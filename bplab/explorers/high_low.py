@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Mapping, ClassVar
 
 import numpy as np
 import plotly.graph_objects as go
@@ -156,6 +156,13 @@ class HighLowGame(Explorer):
         self.request(game=self.params["game"] % GAMES + 1, guesses="")
 
     # ------------------------------------------------------------------ the pure part
+    def _checked(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Another game number starts that game afresh: the guesses so far belong to the old hidden number
+        (replayed against the new one, a "too high" could turn into "too low")."""
+        if "game" in settings and "guesses" not in settings and settings["game"] != self.params.get("game"):
+            settings = {**settings, "guesses": ""}
+        return super()._checked(settings)
+
     def compute(self, guess: int, game: int, guesses: str) -> HighLowState:
         hidden = hidden_number(game)
         turns, ignored, low, high = play(hidden, read_guesses(guesses))

@@ -180,7 +180,7 @@ class LineClassifier(Explorer):
                     titles=("The fruit and the line", "Loss while training"))
         fruit, curve = grid.axes(1, 1), grid.axes(1, 2)
         symbols = ("circle", "diamond")
-        colours = (PALETTE["vermillion"], PALETTE["orange"])
+        colours = (PALETTE["blue"], PALETTE["orange"])  # as the shading: blue says apple, orange says orange
         traces = []
         for k, name in enumerate(FRUIT_NAMES):
             mine = s.y == k
@@ -208,7 +208,7 @@ class LineClassifier(Explorer):
             line = decision_line(s.history[index], s.scaler)
             x, y = line if line is not None else ([None], [None])
             traces.append(dict(type="scatter", x=x, y=y, mode="lines", name=f"line: {label}",
-                               line=dict(color=PALETTE["blue"], width=width, dash=dash), **fruit))
+                               line=dict(color=PALETTE["black"], width=width, dash=dash), **fruit))
         losses = np.where(np.isfinite(s.losses), s.losses, np.nan)
         traces.append(dict(type="scatter", x=np.arange(len(losses)), y=losses, mode="lines", name="loss",
                            line=dict(color=PALETTE["green"], width=2.5), showlegend=False, **curve))
@@ -228,17 +228,21 @@ class LineClassifier(Explorer):
             stayed = "did not move at all" if moved == 0 else f"moved by only {moved:.2g}"
             return (f"<b>The line {stayed}</b>: the step output is flat, so every slope is 0 "
                     f"and gradient descent has nothing to follow. It sorts {accuracy:.0%} of the fruit right. Switch to sigmoid.")
-        text = (f"After {epochs} epochs the line sorts <b>{accuracy:.0%}</b> of the fruit right "
+        text = (f"After {epochs} epoch{'' if epochs == 1 else 's'} the line sorts <b>{accuracy:.0%}</b> of the fruit right "
                 f"(loss {s.losses[0]:.3f} → {s.losses[-1]:.3f}). {line_equation(s.history[-1], s.scaler)} "
                 "The shading is how sure it is: orange where it says orange, blue where it says apple, white where "
                 "it cannot tell (P = 0.5).")
         rate, moved = s.rate, float(np.abs(s.history[-1] - s.history[0]).max())
-        if rate <= self.SLOW_RATE and epochs > 0:
+        unsorted = accuracy < 0.8 and rate < 5 * self.SLOW_RATE  # a small rate that has not sorted the fruit yet
+        if epochs > 0 and (rate <= self.SLOW_RATE or unsorted):
             text += (f" <b>Too slow:</b> at learning rate {rate:.3g} the weights moved by at most {moved:.2g} in {epochs} "
                      "epochs. Raise the rate, or train far longer.")
         elif rate >= self.FAST_RATE and epochs > 0:
             text += (f" <b>Why a rate of {rate:.3g} does not blow up here:</b> this loss's gradient is (p − y)·x and "
-                     "|p − y| < 1, so no step is larger than η times the size of the inputs, however large the weights "
+                     "|p − y| < 1, so no step is larger than the rate times the size of the inputs, however large the weights "
                      "get; a squared error on a straight-line output (lesson 03) has a gradient that grows with the "
                      "weight, and there a large rate overshoots further at every step.")
+        if epochs >= self.controls["epochs"].high:
+            text += (f" {epochs} epochs is as far as this explorer trains: the buttons stop here (move the epochs "
+                     "slider down, or reset the weights, to watch again).")
         return text

@@ -101,7 +101,7 @@ class OneWeightExplorer(Explorer):
             when = f" (w passed {ESCAPED:g} at step {s.diverged_at})" if s.diverged_at else ""
             return (f"First steps: {first} … <b>Diverging{when}.</b> With r = {s.rate:.3g}, above 1/i² = {limit:.3f}, "
                     f"each step overshoots the bottom by more than it was away: the distance to 1/3 is multiplied "
-                    f"by {s.factor:.3g} every step. Lower the learning rate.")
+                    f"by {s.factor:.5g} every step. Lower the learning rate.")
         final = s.weights[-1]
         if abs(abs(s.factor) - 1) < 1e-3:
             behaviour = "bounces between two weights and barely gets closer (r is at the limit 1/i²)"
@@ -109,5 +109,6 @@ class OneWeightExplorer(Explorer):
             behaviour = "overshoots and zig-zags, but the zig-zags shrink"
         else:
             behaviour = "walks downhill from one side"
-        return (f"First steps: {first} … After {len(s.weights) - 1} steps w = <b>{final:.6f}</b> "
+        steps = len(s.weights) - 1
+        return (f"First steps: {first} … After {steps} step{'' if steps == 1 else 's'} w = <b>{final:.6f}</b> "
                 f"(best: 1/3 = 0.333333). The descent {behaviour}: each step multiplies the distance to 1/3 by {s.factor:.3g}.")

@@ -137,4 +137,15 @@ class SecantExplorer(Explorer):
         gap = s.secant_slope - s.exact_slope
         return (f"Secant slope Δy/Δx = <b>{s.secant_slope:.6g}</b> with Δx = {s.dx:.3g}. "
                 f"Tangent slope: SymPy says f′(x) = {s.derivative_text}, which is <b>{s.exact_slope:.6g}</b> at x₀ = {s.x0:g} "
-                f"(backprop: {s.backprop_slope:.6g}). The secant is off by {gap:+.2g}.")
+                f"(backprop: {s.backprop_slope:.6g}). The secant is off by {gap:+.2g}.{_kink_note(s)}")
+
+
+def _kink_note(s: SecantState) -> str:
+    """At a corner (|x| or relu at 0) there is no single slope: say what the numbers mean there."""
+    if "sign(" in s.derivative_text or "Heaviside(" in s.derivative_text:
+        note = (" (sign(x) is −1 for negative x, +1 for positive x and 0 at 0: the slope of |x|."
+                if "sign(" in s.derivative_text else " (Heaviside(x) is 0 for negative x and 1 for positive x.")
+        corner = (" At x₀ = 0 the graph has a corner: the slope jumps from one side to the other, no secant settles on "
+                  "one value, and 0 is only the convention SymPy and backprop use there." if s.x0 == 0 else "")
+        return note + ")" + corner
+    return ""

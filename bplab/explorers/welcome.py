@@ -48,11 +48,24 @@ class WelcomeExplorer(Explorer):
         return figure
 
     def describe(self, state: WelcomeState) -> str:
+        best = TARGET / INPUT  # 1/3: where the cost is 0
         if abs(state.slope) < 1e-9:
             where = "the slope is zero: this is the bottom of the curve, the best weight"
         elif state.slope > 0:
             where = "the slope is positive: the cost goes <b>down</b> if w gets smaller"
         else:
             where = "the slope is negative: the cost goes <b>down</b> if w gets bigger"
-        return (f"At w = {state.w:.2f} the cost is {state.cost:.4f} and backprop says its slope is "
-                f"<b>{state.slope:+.4f}</b>: {where}.")
+        text = (f"At w = {state.w:.2f} the cost is {_plain(state.cost)} and backprop says its slope is "
+                f"<b>{_plain(state.slope, signed=True)}</b>: {where}.")
+        if abs(state.slope) >= 1e-9 and abs(state.w - best) < 0.02:
+            text += (" You are next to the bottom: the best weight is w = 1/3 = 0.333…, which the slider (steps of "
+                     "0.01) can only get close to, so the cost is tiny but not 0, and the slope still points to it.")
+        return text
+
+
+def _plain(value: float, signed: bool = False) -> str:
+    """4 decimals, or 2 significant figures without an exponent when that would show only zeros (0.000056)."""
+    if value == 0 or abs(value) >= 0.001:
+        return f"{value:+.4f}" if signed else f"{value:.4f}"
+    text = np.format_float_positional(value, precision=2, unique=False, fractional=False, trim="-")
+    return ("+" + text if value > 0 else text) if signed else text

@@ -61,7 +61,26 @@ def test_a_formula_that_does_not_parse_gives_the_parsers_first_line():
         bplab.symbolic.parse("2 +")
     with pytest.raises(AnswerError) as info:
         read_number("2 +")
-    assert str(info.value) == f"I could not read '2 +' as a number: {str(parsed.value).splitlines()[0]}"
+    assert str(info.value) == (f"I could not read '2 +' as a number: {str(parsed.value).splitlines()[0]}. "
+                               'Type just the number, like 70 or 0.5 (or a fraction in quotes, like "1/3").')
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("seventy", "'seventy' is words, and the answer is a number: type it with digits, like 70 or 0.5."),
+    ("I don't know", "\"I don't know\" is words, and the answer is a number: type it with digits, like 70 or 0.5."),
+    (None, "Expected a number, got None (no number at all). Type the number itself, e.g. answer = 0.5"),
+])
+def test_words_and_none_are_told_to_type_digits(answer, message):
+    with pytest.raises(AnswerError) as info:
+        read_number(answer)
+    assert str(info.value) == message
+
+
+def test_short_letters_and_functions_are_still_formulas_not_words():
+    assert read_number("pi/2").value == pytest.approx(1.5707963)
+    assert read_number("sqrt(4)").value == 2.0
+    with pytest.raises(AnswerError, match="contains the letter"):
+        read_number("x")
 
 
 def test_a_value_sympy_cannot_work_out_is_named(monkeypatch):
@@ -98,3 +117,17 @@ def test_a_choice_that_is_not_text_says_what_came():
         read_choice(math, ("true", "false"))
     assert str(info.value) == f"Expected one of 'true', 'false', got module {math!r}."
     assert read_choice(print, ("print", "input")) == "print"  # a function typed without quotes is its name
+
+
+@pytest.mark.parametrize("answer, message", [
+    (0.5000001, "Not yet: 0.5000001 is too big."),  # never "0.5 is too big": the number the learner gave
+    (0.49999999, "Not yet: 0.49999999 is too small."),
+    ("0,5", "'0,5' has a comma: write decimals with a point, 0.5."),
+    ("2,5", "'2,5' has a comma: write decimals with a point, 2.5."),
+])
+def test_a_near_miss_is_shown_as_given_and_a_decimal_comma_is_explained(answer, message):
+    assert check_number(answer, 0.5, precision=Exact()).message == message
+
+
+def test_a_thousands_separator_is_still_read():
+    assert check_number("1,000", 1000).correct and check_number("12,345.5", 12345.5).correct

@@ -114,7 +114,9 @@ def test_an_extra_letter_is_named_with_what_may_be_used():
 
 
 def test_a_formula_missing_a_letter_is_wrong_not_unreadable():
-    assert said(check_formula("x", "x*y")) == (NOT_YET, "Not yet: that formula gives different values.")
+    assert said(check_formula("x", "x*y")) == (NOT_YET, "Not yet: that formula gives different values, and it has no y. "
+                                                         "The answer is a formula in the letters x, y: keep each letter "
+                                                         "where you may have put its number.")
 
 
 def test_where_the_answer_is_rarely_defined_sympy_decides():
@@ -202,3 +204,13 @@ def test_choice_messages_word_for_word():
     assert said(check_choice(False, "true", options)) == (NOT_YET, "Not yet: the answer is not 'false'.")
     assert said(check_choice("no", "true", options, hint="look again")) == (
         NOT_YET, "Not yet: the answer is not 'false'. Hint: look again")
+
+
+def test_a_formula_with_a_letter_replaced_by_its_number_is_told_to_keep_the_letter():
+    replaced = check_formula("2*(1.5*w - y)*1.5", "2*i*(i*w - y)", names={"a": "i*w"})
+    assert replaced.verdict == NOT_YET and replaced.message == (
+        "Not yet: that formula gives different values, and it has no i. The answer is a formula in the letters i, w, y: "
+        "keep each letter where you may have put its number.")
+    wrong = check_formula("2*(i*w - y)", "2*i*(i*w - y)")  # every letter there, and still wrong: no such advice
+    assert wrong.message == "Not yet: that formula gives different values."
+    assert check_formula("2*(a - y)*i", "2*i*(i*w - y)", names={"a": "i*w"}).correct

@@ -88,15 +88,18 @@ def test_numbers_pass_when_rounded_as_asked_and_fail_just_outside(exercise):
     if isinstance(precision, Exact):
         assert check(exercise.id, expected + (1 if isinstance(exercise.expected, int) else 1e-3)).verdict == NOT_YET
     else:
-        just_outside = expected + 1.2 * precision.unit(expected)  # one figure off in the last place asked for
+        unit = precision.unit(expected)
+        just_outside = expected + 1.2 * unit  # one figure off in the last place asked for
         assert check(exercise.id, just_outside).verdict == NOT_YET
-        assert check(exercise.id, expected + 0.45 * precision.unit(expected)).correct
+        assert check(exercise.id, rounded + 0.45 * unit).correct  # more figures, which round to the right answer
+        assert check(exercise.id, rounded + 0.55 * unit).verdict == NOT_YET  # more figures, which round to a wrong one
 
 
 def test_a_tenth_of_a_percent_asked_means_one_percent_off_fails():
     # 03.best_weight asks for 3 significant figures of 1/3: 0.333 passes, 1% off (0.3367) fails, 0.334 fails
     assert check("03.best_weight", 0.333).correct and check("03.best_weight", "1/3").correct
     assert check("03.best_weight", 1 / 3 * 1.01).verdict == NOT_YET
+    assert check("03.best_weight", 0.3333).correct and check("03.best_weight", 0.3336).verdict == NOT_YET  # rounds to 0.334
     near = check("03.best_weight", 0.334)
     assert near.verdict == NOT_YET and "close" in near.message and "3 significant figures" in near.message
 
@@ -194,12 +197,15 @@ def test_hints_come_in_order_and_run_out_gracefully(exercise):
 
 def test_not_yet_offers_the_next_hint_then_the_solution():
     first = check("03.first_update", 0.5)
-    assert first.verdict == NOT_YET and 'hint("03.first_update") gives a hint' in first.message
+    assert first.verdict == NOT_YET and first.message.endswith(
+        'Stuck? Make a new cell under this one (press Esc, then B) and run hint("03.first_update") in it for a hint: '
+        'your answer here stays as it is.')
     hint("03.first_update")
-    assert "hint 2 of 3" in check("03.first_update", 0.5).message
+    assert 'run hint("03.first_update") in it for hint 2 of 3' in check("03.first_update", 0.5).message
     for _ in range(2):
         hint("03.first_update")
-    assert 'solution("03.first_update") shows the worked solution' in check("03.first_update", 0.5).message
+    assert check("03.first_update", 0.5).message.endswith(
+        'Still stuck? In a new cell (Esc, then B), solution("03.first_update") shows the worked solution.')
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)

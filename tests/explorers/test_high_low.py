@@ -109,3 +109,14 @@ def test_the_widget_has_labelled_controls_and_buttons():
     game.make_guess()
     assert game._widgets["guesses"].value == str(hidden) and game.state.found
     assert np.isclose(game._figure_widget.data[-1].y[0], hidden)  # the hidden number's line, now shown
+
+
+def test_another_game_number_starts_that_game_afresh():
+    game = HighLowGame(guesses="50, 25")
+    game.update(game=2)  # the old answers belonged to game 1's hidden number
+    assert game.params["guesses"] == "" and game.state.turns == ()
+    game.update(guesses="60")
+    game.update(guess=30)  # other changes keep the guesses
+    assert game.params["guesses"] == "60"
+    game.update(game=2)  # the same game number: nothing starts over
+    assert game.params["guesses"] == "60"

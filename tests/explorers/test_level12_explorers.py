@@ -252,3 +252,59 @@ def test_line_classifier_says_why_a_rate_is_too_slow_or_why_a_large_one_holds():
     middle = LineClassifier(rate=0.5)
     assert "Too slow" not in middle.status and "blow up" not in middle.status
     assert "Too slow" not in LineClassifier(rate=0.001, epochs=0).status  # nothing trained, nothing to blame
+
+
+@pytest.mark.parametrize("settings, advice", [
+    (dict(fix=1.9), "It was not found in these 12 turns: give it more turns, or try a fix closer to 1."),
+    (dict(fix=1.9, turns=30), "It was not found in 30 turns, the most there are: try a fix closer to 1."),
+    (dict(fix=0.1), "It was not found in these 12 turns: give it more turns, or try a bigger fix (up to 1)."),
+    (dict(fix=0.5, turns=3), "It was not found in these 3 turns: give it more turns, or try a fix closer to 1."),
+])
+def test_the_advice_when_the_number_is_not_found_fits_the_fix(settings, advice):
+    status = GuessingGame(**settings).status
+    assert advice in status
+    if settings["fix"] > 1:
+        assert "bigger fix" not in status  # a bigger fix would only bounce more
+
+
+def test_guesses_and_misses_that_leave_the_picture_are_said_to():
+    status = GuessingGame(fix=2.5).status
+    assert "The ones far below zero leave the picture at −60." in status
+    assert "The misses grow past the top of the right picture (250) and keep growing." in status
+    calm = GuessingGame(fix=0.5).status
+    assert "leave the picture" not in calm and "past the top" not in calm
+
+
+def test_the_start_page_near_the_bottom_explains_why_the_slope_is_not_zero():
+    from bplab.explorers.welcome import WelcomeExplorer
+
+    near = WelcomeExplorer(w=0.33).status
+    assert "the cost is 0.000025 and backprop says its slope is <b>-0.0150</b>" in near
+    assert "the best weight is w = 1/3 = 0.333…" in near
+    far = WelcomeExplorer(w=0.8).status
+    assert "the cost is 0.4900" in far and "next to the bottom" not in far
+
+
+def test_the_secant_explains_sign_and_the_corner_of_abs():
+    at_corner = SecantExplorer(formula="abs(x)", x0=0).status
+    assert "sign(x) is −1 for negative x, +1 for positive x and 0 at 0" in at_corner
+    assert "At x₀ = 0 the graph has a corner" in at_corner
+    aside = SecantExplorer(formula="abs(x)", x0=1).status
+    assert "sign(x) is −1" in aside and "corner" not in aside
+    assert "sign(x)" not in SecantExplorer().status  # x²: no corner, nothing to explain
+
+
+def test_one_step_and_one_epoch_are_singular_and_the_last_epoch_is_said():
+    assert "After 1 step w =" in OneWeightExplorer(steps=1).status
+    classifier = LineClassifier(epochs=1)
+    assert "After 1 epoch the line" in classifier.status
+    at_end = LineClassifier(epochs=200).status
+    assert "200 epochs is as far as this explorer trains: the buttons stop here" in at_end
+    assert "as far as" not in LineClassifier(epochs=60).status
+
+
+def test_a_small_rate_that_leaves_the_fruit_unsorted_is_called_too_slow():
+    assert "Too slow" in LineClassifier(rate=0.0112).status  # one notch above the smallest: 56% sorted after 60 epochs
+    assert "Too slow" not in LineClassifier(rate=0.1).status
+    apples, oranges = [t for t in LineClassifier().figure.data if t.name in ("apples", "oranges")]
+    assert (apples.marker.color, oranges.marker.color) == ("#0072B2", "#E69F00")  # the shading's blue and orange

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
 
 from bplab.explorers.base import Choice, Toggle
-from bplab.plain_figures import Grid, merge, plain_figure
+from bplab.plain_figures import Grid, Panels, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
@@ -142,3 +142,36 @@ def test_fixed_margins_cover_every_axis_of_the_grid() -> None:
     axes = {name: axis for name, axis in grid.layout.items() if name.startswith(("xaxis", "yaxis"))}
     assert len(axes) == 12 and all(axis["automargin"] is False for axis in axes.values())
     assert grid.yaxis(2, 2)["type"] == "log"  # what was set before stays
+
+
+def test_panels_number_their_axes_in_order_and_title_them_like_make_subplots() -> None:
+    panels = Panels({"big": ((0.5, 1.0), (0.4, 1.0)), "small": ((0.0, 0.3), (0.0, 0.3))}, titles={"small": "Loss"})
+    assert panels.axes("big") == {"xaxis": "x", "yaxis": "y"} and panels.axes("small") == {"xaxis": "x2", "yaxis": "y2"}
+    assert panels.refs("small") == {"xref": "x2", "yref": "y2"}
+    assert panels.xaxis("small") == {"domain": [0.0, 0.3], "anchor": "y2", "automargin": False}
+    assert panels.yaxis("big") == {"domain": [0.4, 1.0], "anchor": "x", "automargin": False}
+    (title,) = panels.layout["annotations"]
+    assert (title["text"], title["x"], title["y"], title["yanchor"]) == ("Loss", 0.15, 0.3, "bottom")
+    panels.note("big", "nothing yet")
+    note = panels.layout["annotations"][-1]
+    assert (note["text"], note["x"], note["y"], note["xanchor"], note["yanchor"]) == ("nothing yet", 0.75, 0.7, "center", "middle")
+    traces = [dict(type="scatter", x=[0, 1], y=[1, 0], **panels.axes(name)) for name in ("big", "small")]
+    checked(plain_figure(traces, panels.layout))  # what plotly's checks accept, as built
+
+
+@pytest.mark.parametrize("domains, message", [
+    ({"a": ((0.5, 0.2), (0, 1))}, "the x domain of panel 'a' must be two fractions 0 <= start < end <= 1; got [0.5, 0.2]"),
+    ({"a": ((0, 1), (0, 1.5))}, "the y domain of panel 'a' must be two fractions 0 <= start < end <= 1; got [0, 1.5]"),
+    ({"a": ((0, 1), (0,))}, "the y domain of panel 'a' must be two fractions"),
+])
+def test_panels_refuse_a_domain_outside_the_figure(domains, message) -> None:
+    with pytest.raises(ValueError) as error:
+        Panels(domains)
+    assert message in str(error.value)
+
+
+def test_panels_refuse_a_name_they_do_not_have() -> None:
+    with pytest.raises(ValueError, match="titles name no panel: 'loss'; the panels are a"):
+        Panels({"a": ((0, 1), (0, 1))}, titles={"loss": "Loss"})
+    with pytest.raises(ValueError, match="no panel 'b'; the panels are a"):
+        Panels({"a": ((0, 1), (0, 1))}).axes("b")

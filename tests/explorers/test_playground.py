@@ -122,11 +122,33 @@ def test_equal_initial_weights_keep_units_identical_and_say_so():
 @pytest.mark.parametrize("dataset", ["xor", "circles", "moons"])
 @pytest.mark.parametrize("batch", ["1", "10"])
 def test_small_batches_train_with_the_default_rate_and_never_falsely_diverge(dataset, batch):
+    """Batch 1 takes 140 steps an epoch, each following one point: the accuracy after an epoch is noisy, and its
+    last bits differ between machines (BLAS). So the test asks of the last 10 epochs, not of the last one."""
     for seed in (0, 1, 2):
         playground = Playground(dataset=dataset, batch=batch, epochs=40, seed=seed)
         run = playground.state.run
         assert not run.diverged, (dataset, batch, seed, run.message)
-        assert run.train_accuracy[-1] >= 0.8, (dataset, batch, seed, run.train_accuracy[-1])
+        recent = run.train_accuracy[-10:]
+        assert np.median(recent) >= 0.8, (dataset, batch, seed, recent)
+        swing = max(recent) - min(recent)
+        if swing > 0.15:  # e.g. circles at batch 1, which swings between about 50% and 95%: the learner is told why
+            assert f"{min(recent):.0%} to {max(recent):.0%} over the last 10" in playground.status
+            assert "a smaller learning rate (say 0.03) settles it" in playground.status
+        else:
+            assert "swings" not in playground.status
+
+
+@pytest.mark.parametrize("dataset", ["xor", "circles", "moons"])
+def test_the_suggested_smaller_rate_settles_batch_1(dataset):
+    for seed in (0, 1, 2):
+        run = Playground(dataset=dataset, batch="1", rate=0.03, epochs=40, seed=seed).state.run
+        recent = run.train_accuracy[-10:]
+        assert min(recent) >= 0.85 and max(recent) - min(recent) <= 0.12, (dataset, seed, recent)
+
+
+def test_full_batch_runs_never_mention_a_swing():
+    playground = Playground(dataset="circles", epochs=40)
+    assert playground.accuracy_swing(playground.state) is None and "swings" not in playground.status
 
 
 def test_a_huge_initialization_is_blamed_not_the_learning_rate():
@@ -162,3 +184,12 @@ def test_the_activations_of_layers_the_network_lacks_are_greyed_out():
     assert greyed() == [False, False, False, True]
     playground.update(hidden_layers=1)
     assert greyed() == [False, True, True, True]
+
+
+@pytest.mark.parametrize("dataset, guess", [("xor", "0.5"), ("spirals", "0.33")])
+def test_an_unsure_guess_under_squared_error_scores_one_over_the_classes(dataset, guess):
+    """Outputs of 0 against one-hot targets, averaged over all C outputs of each example: 1/C (not 1)."""
+    settings = dict(loss="squared error", rate=0.03, epochs=20, hidden_layers=3, seed=0,
+                    activation_1="relu", activation_2="relu", activation_3="relu")
+    message = Playground(init_scale=10.0, dataset=dataset, **settings).state.run.message
+    assert f"against about {guess} for an unsure guess" in message

@@ -192,9 +192,10 @@ def test_the_live_figure_gets_only_the_changes_and_ends_equal_to_the_drawn_figur
         paths = set(update["restyle_data"] or {})
         assert not [p for p in paths if any(p[:k] in paths for k, c in enumerate(p) if c == ".")], update["restyle_data"].keys()
     partial = [s for s in sent if s["restyle_data"] or s["relayout_data"]]
-    if explorer_class.startswith("playground"):  # a view change sends one heatmap and a title, not all 11 traces
-        first = partial[0]
-        assert len(first["trace_indexes"]) == 1 and set(first["restyle_data"]) == {"z"}
+    if explorer_class.startswith("playground"):  # a view change sends the neuron's heatmap (its values and colour
+        first = partial[0]                          # range), its frame in the diagram and a title, not all the traces
+        assert len(first["trace_indexes"]) == 2 and set(first["restyle_data"]) <= {"z", "zmin", "zmax", "y"}
+        assert set(first["relayout_data"]) == {"annotations"}
 
 
 class Segments(Explorer):
@@ -230,3 +231,13 @@ def test_a_limit_that_follows_another_setting_is_checked_lowers_the_slider_and_m
     explorer._widgets["layers"].value = 4
     assert explorer._widgets["segments"].max == 4 and explorer._widgets["segments"].value == 4
     assert explorer.params == {"layers": 4, "segments": 4}
+
+
+def test_an_error_keeps_its_line_breaks_so_the_caret_points_at_the_character():
+    from bplab.explorers.base import error_html
+
+    shown = error_html(ValueError("could not read the formula at column 1; write 2*x, not 2x\n    2x\n    ^"))
+    assert "Could not update: could not read the formula at column 1; write 2*x, not 2x</div>" in shown
+    assert '<pre style="margin:2px 0; font-size:13px">    2x\n    ^</pre>' in shown
+    one_line = error_html(ValueError("w: expected a number between 0 and 1, got 5 & more"))
+    assert "<pre" not in one_line and "got 5 &amp; more" in one_line

@@ -207,15 +207,26 @@ def test_bad_settings_say_what_is_expected(kwargs, message):
 @pytest.mark.parametrize("name, seeds", [("symmetry", [0, 1, 57, 199]), ("encoder", [0, 42, 99]), ("family trees", [0, 49]),
                                          ("family trees, the paper's settings", [3])])
 def test_the_stored_runs_are_what_training_gives(name, seeds):
-    """Some seeds of each stored experiment, trained again: the same sweep of convergence, the same weights."""
+    """Some seeds of each stored experiment, trained again: the same sweep of convergence, the same weights.
+
+    The family-trees network's 300 sweeps that do not converge are chaotic: two CPUs whose BLAS kernels round a
+    matrix product differently (an Intel and an AMD machine here) agree to 1e-5 for about 90 sweeps, then drift
+    apart (weights 0.4 apart by sweep 300). Its run is compared where every machine agrees: the sweep it
+    converged at, and its first CHAOTIC_FROM sweeps."""
     stored = paper.stored_runs(name)
     again = paper.compute_stored_runs(name, seeds)
     np.testing.assert_array_equal(again.converged_at, stored.converged_at[seeds])
+    chaotic = name == "family trees"
     for k, seed in enumerate(seeds):
-        np.testing.assert_allclose(paper.flatten(again.params, k), paper.flatten(stored.params, seed), rtol=1e-7, atol=1e-9)
+        if not chaotic:
+            np.testing.assert_allclose(paper.flatten(again.params, k), paper.flatten(stored.params, seed), rtol=1e-7, atol=1e-9)
         curve = stored.error_curves[seed]  # stored as float32; longer when slower seeds trained beside it
-        np.testing.assert_allclose(again.error_curves[k], curve[:len(again.error_curves[k])], rtol=1e-5)
+        compared = CHAOTIC_FROM if chaotic else len(again.error_curves[k])
+        np.testing.assert_allclose(again.error_curves[k][:compared], curve[:compared], rtol=1e-5)
         assert np.all(curve[len(again.error_curves[k]):] == curve[len(again.error_curves[k]) - 1])
+
+
+CHAOTIC_FROM = 60  # the family-trees runs agree across machines up to about sweep 90 (measured): compared up to here
 
 
 def test_the_stored_symmetry_runs_show_the_papers_pattern():

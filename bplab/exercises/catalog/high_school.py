@@ -139,7 +139,9 @@ EXERCISES = [
         kind="formula", expected="sigmoid(z)*(1 - sigmoid(z))", names={"p": "sigmoid(z)"},
         hints=(
             "The rule is written with σ itself. To work it out, write σ(z) = (1 + e^(−z))^(−1) and use the chain rule.",
-            "d/dz (1 + e^(−z))^(−1) = e^(−z) / (1 + e^(−z))². Then use e^(−z)/(1 + e^(−z)) = 1 − σ(z).",
+            "Two facts you may not have met: the slope of e^(−z) is −e^(−z) (e^z is its own slope, and the −z inside "
+            "brings a factor −1), and the slope of u^(−1) is −u^(−2) (the power rule with n = −1). With u = 1 + e^(−z), "
+            "the chain rule gives (−u^(−2))·(−e^(−z)) = e^(−z) / (1 + e^(−z))². Then use e^(−z)/(1 + e^(−z)) = 1 − σ(z).",
             "It is σ(z) times (1 − σ(z)). Type it with sigmoid(z), or with p for p = σ(z).",
         ),
         solution="σ = (1 + e^(−z))^(−1), so σ' = e^(−z)/(1 + e^(−z))²\n"
