@@ -131,3 +131,19 @@ def test_a_near_miss_is_shown_as_given_and_a_decimal_comma_is_explained(answer, 
 
 def test_a_thousands_separator_is_still_read():
     assert check_number("1,000", 1000).correct and check_number("12,345.5", 12345.5).correct
+
+
+def test_a_negative_decimal_comma_is_explained_too():
+    with pytest.raises(AnswerError) as info:
+        read_number("-0,500")  # also a valid thousands pattern: the leading 0 (after the sign) tells it apart
+    assert str(info.value) == "'-0,500' has a comma: write decimals with a point, -0.500."
+    assert read_number("-1,500").value == -1500.0
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0.1234567891, "0.1234567891"),  # 12 characters: shown as given
+    (0.12345678912, "0.123457"),  # 13: too long, 6 significant figures
+    (0.5, "0.5"),
+])
+def test_a_number_is_shown_as_given_up_to_twelve_characters(value, shown):
+    assert read_number(value).shown == shown

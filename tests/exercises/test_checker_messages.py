@@ -214,3 +214,10 @@ def test_a_formula_with_a_letter_replaced_by_its_number_is_told_to_keep_the_lett
     wrong = check_formula("2*(i*w - y)", "2*i*(i*w - y)")  # every letter there, and still wrong: no such advice
     assert wrong.message == "Not yet: that formula gives different values."
     assert check_formula("2*(a - y)*i", "2*i*(i*w - y)", names={"a": "i*w"}).correct
+
+
+def test_every_missing_letter_is_named_and_the_hint_follows():
+    feedback = check_formula("2*w", "2*i*w*y", hint="Use the chain rule.")
+    assert feedback.message == ("Not yet: that formula gives different values, and it has no i, y. The answer is a formula "
+                                "in the letters i, w, y: keep each letter where you may have put its number. Hint: Use "
+                                "the chain rule.")
