@@ -58,18 +58,18 @@ def map_points() -> np.ndarray:
 
 def layer_maps(layers: Sequence[Any], probabilities: Any) -> LayerMaps:
     """Run ``layers`` (linear layers, each but the last followed by an activation) on :func:`map_points`,
-    keeping each activation's output; ``probabilities(logits)`` turns the last layer's output into the
-    outputs' column."""
+    keeping each activation's output; ``probabilities(logits)`` turns the last (linear) layer's output into
+    the outputs' column."""
     points = map_points()
     columns, weights = [points], []
     h = points
     with no_grad():
-        for k, layer in enumerate(layers):
+        for layer in layers:
             h = layer(h).data
             weight = getattr(layer, "weight", None)
             if weight is not None:
                 weights.append(weight.data)
-            elif k < len(layers) - 1:
+            else:  # an activation: a hidden column (the last layer is linear)
                 columns.append(h)
     columns.append(probabilities(h))
     shape = (MAP_POINTS, MAP_POINTS)
@@ -93,6 +93,9 @@ def _stacked(maps: np.ndarray, decimals: int = 2) -> list[list[float | None]]:
     return np.where(np.isfinite(rounded), rounded, None).tolist()  # empty rows and NaN (a blown-up run) as gaps
 
 
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def column_names(hidden_activations: Sequence[str]) -> list[str]:
     return ["inputs", *(f"hidden {k}<br>{name}" for k, name in enumerate(hidden_activations, start=1)), "outputs<br>P(class)"]
 
@@ -100,7 +103,7 @@ def column_names(hidden_activations: Sequence[str]) -> list[str]:
 def node_name(column: int, k: int, columns: int) -> str:
     """How the lesson names node ``k`` (from 0) of column ``column``: x₁, neuron 3 of hidden layer 2, output 1."""
     if column == 0:
-        return f"x{'₁₂'[k]}" if k < 2 else f"input {k + 1}"
+        return "x" + str(k + 1).translate(_SUBSCRIPTS)
     if column == columns - 1:
         return f"output {k + 1} (class {k})"
     return f"neuron {k + 1} of hidden layer {column}"

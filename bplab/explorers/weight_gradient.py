@@ -59,7 +59,7 @@ def weight_gradient(layers: Sequence[Any], loss_fn: Callable[[Value, np.ndarray]
     h: Any = X
     for k, module in enumerate(layers):
         if k == linear[layer]:
-            incoming = np.asarray(h.data if isinstance(h, Value) else h)
+            incoming = h.data if isinstance(h, Value) else np.asarray(h)
             h = pre_activation = module(h)
         else:
             h = module(h)
@@ -71,7 +71,7 @@ def weight_gradient(layers: Sequence[Any], loss_fn: Callable[[Value, np.ndarray]
 
 def _number(value: float, digits: str = ".2g") -> str:
     """``value`` formatted with ``digits``, with a true minus sign (as the lesson's text writes it); never "−0"."""
-    return format(value + 0.0 if value else 0.0, digits).replace("-", "−")
+    return format(value if value else 0.0, digits).replace("-", "−")  # -0.0 is falsy: printed as 0
 
 
 def arithmetic_text(explained: WeightGradient, source_name: str, target_name: str, rate: float, batch_words: str) -> str:

@@ -124,3 +124,19 @@ def test_the_mapped_neuron_is_framed_in_the_diagram():
     playground.update(neuron=3)
     (frame,) = [t for t in playground.figure.data if t.name == "the mapped neuron"]
     assert min(frame.y) == 2 + CELL - CELL / 2
+
+
+def test_columns_and_inputs_are_named_in_full():
+    from bplab.explorers.network_diagram import column_names
+
+    assert column_names(["tanh", "relu"]) == ["inputs", "hidden 1<br>tanh", "hidden 2<br>relu", "outputs<br>P(class)"]
+    assert [node_name(0, k, 4) for k in range(3)] == ["x₁", "x₂", "x₃"]  # a third input, should a dataset have one
+    assert node_name(0, 11, 4) == "x₁₂"
+
+
+def test_every_activation_is_a_column_and_the_last_linear_layer_feeds_the_outputs():
+    from bplab import nn
+
+    layers = [nn.Linear(2, 3, seed=0), nn.Tanh(), nn.Linear(3, 2, seed=1)]
+    maps = layer_maps(layers, lambda h: kernels.softmax(h, axis=1))
+    assert [c.shape[2] for c in maps.columns] == [2, 3, 2] and len(maps.weights) == 2

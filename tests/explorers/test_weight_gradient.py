@@ -182,3 +182,25 @@ def test_a_blown_up_run_says_why_no_weight_is_explained():
     playground = Playground(init_scale=10.0, rate=3.0, loss="squared error")
     assert "No weight's gradient is written out once the run has blown up" in playground.status
     assert playground.figure.layout.xaxis3.range == (0, playground.state.run.epochs)  # the curve fills its panel
+
+
+def test_the_last_node_plus_one_is_refused_and_tiny_numbers_keep_their_exponent():
+    from bplab.explorers.weight_gradient import _number
+
+    model, X, y = tiny_network()
+    with pytest.raises(ValueError, match=r"got 0, 2$"):
+        weight_gradient(model.layers, nn.cross_entropy, X, y, 1, 0, 2)  # layer 1 is 3 x 2: target 2 does not exist
+    assert _number(5.5e-07) == "5.5e−07" and _number(-0.0) == "0" and _number(-0.25) == "−0.25"
+
+
+def test_the_zero_factor_sentences_word_for_word():
+    from bplab.explorers.weight_gradient import _why_zero
+
+    assert _why_zero(WeightGradient(0, 0, 0, 1.0, np.zeros(2), np.ones(2), 0.0)) == (
+        " Every a is 0: the node w comes from outputs 0 for every example of this batch (a ReLU that is off everywhere, "
+        "or a neuron whose weights and bias are all 0), so w gets no gradient and does not move.")
+    assert _why_zero(WeightGradient(0, 0, 0, 1.0, np.ones(2), np.zeros(2), 0.0)) == (
+        " Every δ is 0: the neuron w feeds passes no error back on this batch, because its slope f′(z) is 0 for every "
+        "example (a ReLU with z < 0 everywhere: a dead neuron) or nothing after it depends on it; so w gets no gradient "
+        "and does not move.")
+    assert _why_zero(WeightGradient(0, 0, 0, 1.0, np.ones(2), np.ones(2), 2.0)) == ""
