@@ -76,7 +76,8 @@ def dashboard(record: clinic.Record, title: str = "") -> go.Figure:
     grid.yaxis(2, 1).update(type="log", title=dict(text="ratio"), exponentformat="power", dtick=1)
     grid.xaxis(2, 2).update(title=dict(text="epoch"), range=[0.5, record.settings.epochs + 0.5])
     grid.yaxis(2, 2).update(title=dict(text=f"{what} (share)"), range=[-0.03, 1.03], tickformat=".0%")
-    layout = dict(height=620, legend=dict(orientation="h", y=-0.14), margin=dict(l=70, r=20, t=80 if title else 60, b=40))
+    grid.fix_margins()  # margins set by hand, wide enough for the labels: no re-measuring on every frame of a run
+    layout = dict(height=620, legend=dict(orientation="h", y=-0.14), margin=dict(l=80, r=20, t=80 if title else 60, b=60))
     if title:
         layout["title"] = dict(text=title)
     return plain_figure(traces, grid.layout, **layout)
