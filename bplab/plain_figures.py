@@ -19,9 +19,11 @@ A drawing reads like plotly's own JSON::
 from __future__ import annotations
 
 import copy
+import math
 from functools import lru_cache
 from typing import Any, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -202,6 +204,26 @@ class Panels:
             text=text, x=(x_domain[0] + x_domain[1]) / 2, y=(y_domain[0] + y_domain[1]) / 2, xref="paper", yref="paper",
             xanchor="center", yanchor="middle", showarrow=False, font=dict(size=12, color="#444444"),
             bgcolor="rgba(255,255,255,0.85)"))
+
+
+def decade_step(values: Any, most_labels: int = 8) -> int:
+    """A log axis's ``dtick`` in decades: 1 (every power of ten) unless the positive finite ``values`` (None and
+    NaN left out) span more than ``most_labels`` decades, then the smallest whole step that keeps at most that many
+    labels, so that a blown-up run spanning 30 decades gets 10⁰, 10⁴, 10⁸ … and no labels stacked on each other."""
+    shown = np.asarray([v for v in np.ravel(np.asarray(values, dtype=object)) if v is not None], dtype=float)
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    if shown.size == 0:
+        return 1
+    span = math.log10(shown.max()) - math.log10(shown.min())
+    return max(1, math.ceil(span / most_labels))
+
+
+def heatmap_z(values: np.ndarray, decimals: int) -> np.ndarray | list:
+    """A heatmap's ``z`` that JSON can carry: values rounded to ``decimals``, NaN and infinities as gaps (``None``)."""
+    rounded = np.round(values, decimals)
+    if np.isfinite(rounded).all():
+        return rounded
+    return np.where(np.isfinite(rounded), rounded, None).tolist()
 
 
 def plain_figure(traces: Sequence[dict[str, Any]], layout: dict[str, Any] | None = None, **overrides: Any) -> go.Figure:

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
 
 from bplab.explorers.base import Choice, Toggle
-from bplab.plain_figures import Grid, Panels, merge, plain_figure
+from bplab.plain_figures import Grid, Panels, decade_step, heatmap_z, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
@@ -175,3 +175,21 @@ def test_panels_refuse_a_name_they_do_not_have() -> None:
         Panels({"a": ((0, 1), (0, 1))}, titles={"loss": "Loss"})
     with pytest.raises(ValueError, match="no panel 'b'; the panels are a"):
         Panels({"a": ((0, 1), (0, 1))}).axes("b")
+
+
+def test_heatmap_z_rounds_and_turns_what_json_cannot_carry_into_gaps():
+    finite = np.array([[0.12345, -2.0], [1 / 3, 7.0]])
+    z = heatmap_z(finite, 2)
+    assert isinstance(z, np.ndarray) and z.tolist() == [[0.12, -2.0], [0.33, 7.0]]
+    blown_up = np.array([[0.12345, np.nan], [np.inf, -np.inf]])
+    assert heatmap_z(blown_up, 3) == [[0.123, None], [None, None]]
+    assert json.dumps(heatmap_z(blown_up, 3)) == "[[0.123, null], [null, null]]"
+
+
+def test_decade_step_labels_every_decade_until_they_would_crowd():
+    assert decade_step([0.5, 2.3, 0.01]) == 1  # 2.4 decades: every power of ten
+    assert decade_step([1e-3, None, np.nan, 0.0, -4.0, 1e5]) == 1  # 8 decades: still every one
+    assert decade_step([1e-3, 1e6]) == 2  # 9 decades: every second power
+    assert decade_step([1e-2, np.inf, 1e30]) == 4  # a blown-up run: 32 decades, 8 labels
+    assert decade_step([]) == decade_step([None, np.nan]) == 1
+    assert decade_step(np.array([[1e-8, 1.0], [1e8, 1.0]]), most_labels=4) == 4
