@@ -72,8 +72,8 @@ TARGETS: dict[str, Target] = {
         skip_functions=("*draw*", "*describe*", "*figure*", "*trace*", "*widget*", "*title*", "*html*",
                         "*label*", "*__repr__*", "*panel*", "*colour*", "*color*", "*text*", "*_job_loop*",
                         "*_push*", "*_frame_drawn*", "*_browser_caught_up*",
-                        # the clinic's four-panel figure and its words; numbers written for a child or a sentence
-                        "*dashboard*", "*symptoms*", "*_kid_number*", "*_plain*", "*_kink_note*"),
+                        # the clinic's four-panel figure and its words; numbers formatted for plain-language text
+                        "*dashboard*", "*symptoms*", "kid_number", "_plain", "_kink_note"),
         note="each explorer's computation; drawing, wording and the widget shell left out"),
 }
 

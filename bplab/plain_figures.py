@@ -209,7 +209,7 @@ class Panels:
 def decade_step(values: Any, most_labels: int = 8) -> int:
     """A log axis's ``dtick`` in decades: 1 (every power of ten) unless the positive finite ``values`` (None and
     NaN left out) span more than ``most_labels`` decades, then the smallest whole step that keeps at most that many
-    labels, so that a blown-up run spanning 30 decades gets 10⁰, 10⁴, 10⁸ … and no labels stacked on each other."""
+    steps (one label more), so that a blown-up run spanning 30 decades gets 10⁰, 10⁴, 10⁸ … and no labels stacked on each other."""
     shown = np.asarray([v for v in np.ravel(np.asarray(values, dtype=object)) if v is not None], dtype=float)
     shown = shown[np.isfinite(shown) & (shown > 0)]
     if shown.size == 0:

@@ -13,8 +13,6 @@ pass. Runs are measured one per piece of a background job, the chosen one first.
 
 from __future__ import annotations
 
-import functools
-
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,14 +65,13 @@ class CheckpointExplorer(Explorer):
 
     def compute_steps(self, depth: int, segments: int) -> Iterator[Callable[[], CheckpointState]]:
         params = dict(depth=depth, segments=segments)
-        # WIDTH and BATCH are checkpoint_run's defaults, said here because the drawing's units count on them
-        measure = functools.partial(checkpoint_run, width=WIDTH, batch=BATCH)  # pragma: no mutate
-        plain = measure(depth, 0)
-        runs = {segments: measure(depth, segments)}
+        # checkpoint_run's default width and batch are WIDTH and BATCH, the drawing's units (a test checks it)
+        plain = checkpoint_run(depth, 0)
+        runs = {segments: checkpoint_run(depth, segments)}
         yield lambda snapshot=dict(runs): CheckpointState(params, plain, runs[segments], snapshot)
         for k in range(1, depth + 1):
             if k not in runs:
-                runs[k] = measure(depth, k)
+                runs[k] = checkpoint_run(depth, k)
                 yield lambda snapshot=dict(runs): CheckpointState(params, plain, runs[segments], snapshot)
 
     def progress(self, state: CheckpointState) -> str:

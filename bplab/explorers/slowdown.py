@@ -39,7 +39,7 @@ def train_neuron(w0: float, b0: float, rate: float, epochs: int, cost: str) -> t
     w_now, b_now = w0, b0
     outputs, costs, slopes = [], [], []
     for _ in range(epochs + 1):
-        w, b = Value(w_now, name="w"), Value(b_now, name="b")  # pragma: no mutate (names label graph figures; none is drawn)
+        w, b = Value(w_now), Value(b_now)
         value, output = neuron_cost(w, b, cost)
         value.backward()
         outputs.append(output)
@@ -72,7 +72,8 @@ class SlowdownExplorer(Explorer):
 
     def compute(self, w0: float, b0: float, rate: float, epochs: int) -> SlowdownState:
         runs = {cost: train_neuron(w0, b0, rate, epochs, cost) for cost in COSTS}
-        z0 = w0 * INPUT + b0  # pragma: no mutate (INPUT is 1: w0 / INPUT is the same number)
+        weighted = w0 * INPUT  # pragma: no mutate (INPUT is 1: w0 / INPUT is the same number)
+        z0 = weighted + b0
         return SlowdownState({c: r[0] for c, r in runs.items()}, {c: r[1] for c, r in runs.items()},
                              {c: r[2] for c, r in runs.items()}, z0)
 

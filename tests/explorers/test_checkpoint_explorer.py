@@ -53,6 +53,13 @@ def test_a_shallower_chain_lowers_the_segments_and_the_slider_follows():
         explorer.update(segments=41)
 
 
+def test_the_drawings_units_are_the_runs_defaults():
+    import inspect
+
+    defaults = inspect.signature(checkpoint_run).parameters
+    assert (defaults["width"].default, defaults["batch"].default) == (WIDTH, BATCH)
+
+
 def test_the_state_holds_the_plain_run_and_the_chosen_one():
     state = CheckpointExplorer(depth=8, segments=3).state
     assert state.params == {"depth": 8, "segments": 3} and state.finished

@@ -123,7 +123,7 @@ def test_bad_settings_are_explained():
 def test_the_dashboard_log_axes_never_stack_their_labels(runs):
     from bplab.explorers.clinic import CHANCE_LOSS, dashboard
 
-    def decades_labelled(axis, values):
+    def tick_steps(axis, values):
         shown = [v for v in values if v is not None and np.isfinite(v) and v > 0]
         return (math.log10(max(shown)) - math.log10(min(shown))) / axis.dtick
 
@@ -132,8 +132,8 @@ def test_the_dashboard_log_axes_never_stack_their_labels(runs):
         loss_axis, ratio_axis = figure.layout.yaxis, figure.layout.yaxis3
         losses = [t for t in figure.data if t.name == "training loss"][0].y
         ratios = [v for t in figure.data if t.name and t.name.startswith("layer") and t.yaxis == "y3" for v in t.y]
-        assert decades_labelled(loss_axis, list(losses) + [CHANCE_LOSS]) <= 8
-        assert decades_labelled(ratio_axis, ratios + [1e-3]) <= 8
+        assert tick_steps(loss_axis, list(losses) + [CHANCE_LOSS]) <= 8
+        assert tick_steps(ratio_axis, ratios + [1e-3]) <= 8
     healthy = dashboard(runs["healthy"])
     assert healthy.layout.yaxis.dtick == 1  # a healthy run's loss: every power of ten
     spans = [dashboard(record).layout.yaxis3.dtick for record in runs.values()]
