@@ -73,7 +73,9 @@ TARGETS: dict[str, Target] = {
                         "*label*", "*__repr__*", "*panel*", "*colour*", "*color*", "*text*", "*_job_loop*",
                         "*_push*", "*_frame_drawn*", "*_browser_caught_up*",
                         # the clinic's four-panel figure and its words; numbers formatted for plain-language text
-                        "*dashboard*", "*symptoms*", "kid_number", "_plain", "_kink_note"),
+                        "*dashboard*", "*symptoms*", "kid_number", "_plain", "_kink_note",
+                        # drawing helpers (a heatmap's trace, a log axis's range) and sentences or names for the text
+                        "_heatmap", "log_range", "line_equation", "domain_problem", "node_names"),
         note="each explorer's computation; drawing, wording and the widget shell left out"),
 }
 

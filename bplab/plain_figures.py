@@ -218,6 +218,11 @@ def decade_step(values: Any, most_labels: int = 8) -> int:
     return max(1, math.ceil(span / most_labels))
 
 
+def log_axis_values(values: Any) -> list[float | None]:
+    """``values`` for a log axis: zeros, negative and non-finite numbers as gaps (None), not drawn as spikes."""
+    return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=float)]
+
+
 def heatmap_z(values: np.ndarray, decimals: int) -> np.ndarray | list:
     """A heatmap's ``z`` that JSON can carry: values rounded to ``decimals``, NaN and infinities as gaps (``None``)."""
     rounded = np.round(values, decimals)

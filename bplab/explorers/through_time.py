@@ -34,7 +34,7 @@ import plotly.graph_objects as go
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
 from bplab.explorers.depth import log_range
-from bplab.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, log_axis_values, plain_figure
 from bplab.plots import PALETTE
 from bplab.validation import make_rng
 
@@ -142,8 +142,8 @@ class TimeExplorer(Explorer):
             "‖∂L/∂hₜ‖, k steps back", "Each step's share of ∂L/∂W"))
         left, right = grid.axes(1, 1), grid.axes(1, 2)
         with np.errstate(over="ignore", under="ignore"):
-            bound = _positive(s.largest_singular_value ** back.astype(float))
-            radius = _positive(s.spectral_radius ** back.astype(float))
+            bound = log_axis_values(s.largest_singular_value ** back.astype(float))
+            radius = log_axis_values(s.spectral_radius ** back.astype(float))
         traces = [
             dict(type="scatter", x=back, y=bound, mode="lines", name="σₘₐₓᵏ: the most it can be",
                  line=dict(color=GREY, width=1.5, dash="dash"), hoverinfo="skip", **left),
@@ -151,10 +151,10 @@ class TimeExplorer(Explorer):
         if s.params["matrix"] != "scaled orthogonal":  # for a scaled orthogonal W the two lines coincide
             traces.append(dict(type="scatter", x=back, y=radius, mode="lines", name="ρᵏ: its eventual rate (linear f)",
                                line=dict(color=GREY, width=1.5, dash="dot"), hoverinfo="skip", **left))
-        traces.append(dict(type="scatter", x=back, y=_positive(s.gradient_norms), mode="lines", name="‖∂L/∂hₜ‖, measured",
+        traces.append(dict(type="scatter", x=back, y=log_axis_values(s.gradient_norms), mode="lines", name="‖∂L/∂hₜ‖, measured",
                            line=dict(color=PALETTE["vermillion"], width=2.5),
                            hovertemplate="%{x} steps back: %{y:.3g}<extra></extra>", **left))
-        traces.append(dict(type="scatter", x=back, y=_positive(s.contributions), mode="lines",
+        traces.append(dict(type="scatter", x=back, y=log_axis_values(s.contributions), mode="lines",
                            name="one step's share of ∂L/∂W" + (" (clipped)" if s.clip_factor < 1 else ""),
                            line=dict(color=PALETTE["blue"], width=2.5),
                            hovertemplate="the step %{x} steps back: %{y:.3g}<extra></extra>", **right))
@@ -213,8 +213,3 @@ class TimeExplorer(Explorer):
                 text += (f" ∂L/∂W has norm {s.weight_gradient_norm:.3g}, at most {MAX_NORM:g}: clipping leaves it alone (it never"
                          " enlarges a gradient, so it cannot cure vanishing).")
         return text
-
-
-def _positive(values: np.ndarray) -> list[float | None]:
-    """``values`` for a log axis: zeros and non-finite numbers left out (None), not drawn as spikes."""
-    return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=float)]

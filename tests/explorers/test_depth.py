@@ -249,3 +249,29 @@ def test_zero_weights_before_batch_norm_are_described_without_nan():
 def test_a_residual_streams_histogram_axis_fits_its_top_layer():
     s = DepthExplorer(depth=30, layer="residual").state
     assert s.activation_histograms[-1, 0] < 1.0 and s.activation_histograms[-1, -1] < 1.0  # no pile-up at the ends
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+@pytest.mark.parametrize("layer", ["plain", "residual", "batch norm"])
+def test_the_histograms_bins_cover_what_each_layer_can_output(activation, layer):
+    from bplab.explorers.depth import BINS, root_mean_square
+
+    explorer = DepthExplorer(depth=6, width=16, activation=activation, init_scheme="xavier_normal", init_scale=1.0,
+                             seed=2, layer=layer)
+    s = explorer.state
+    assert s.params == dict(depth=6, width=16, activation=activation, init_scheme="xavier_normal", init_scale=1.0,
+                            seed=2, layer=layer)
+    assert len(s.activation_edges) == len(s.gradient_edges) == BINS + 1
+    assert s.activation_histograms.shape == s.gradient_histograms.shape == (6, BINS)
+    np.testing.assert_allclose(s.gradient_edges[[0, -1]], [-3.0, 3.0])  # the top's gradient is N(0, 1)
+    activations, _, _ = signal_through_depth(6, 16, activation, "xavier_normal", 1.0, 2, layer=layer)
+    if activation in ("tanh", "sigmoid") and layer != "residual":  # bounded: the activation's own range
+        expected = [-1.0 if activation == "tanh" else 0.0, 1.0]
+    else:  # unbounded: three spreads of the first layer (the last one, where a residual stream has grown)
+        reach = 3 * root_mean_square(activations[-1] if layer == "residual" else activations[0])
+        expected = [0.0 if activation == "relu" else -reach, reach]
+    np.testing.assert_allclose(s.activation_edges[[0, -1]], expected, rtol=1e-12)
+    if layer == "plain":
+        assert s.predicted_gain == predicted_gain(16, "xavier_normal", 1.0, activation)
+    else:
+        assert s.predicted_gain is None  # the prediction is for plain layers only

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
 
 from bplab.explorers.base import Choice, Toggle
-from bplab.plain_figures import Grid, Panels, decade_step, heatmap_z, merge, plain_figure
+from bplab.plain_figures import Grid, Panels, decade_step, heatmap_z, log_axis_values, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
@@ -193,3 +193,8 @@ def test_decade_step_labels_every_decade_until_they_would_crowd():
     assert decade_step([1e-2, np.inf, 1e30]) == 4  # a blown-up run: 32 decades, 8 labels
     assert decade_step([]) == decade_step([None, np.nan]) == 1
     assert decade_step(np.array([[1e-8, 1.0], [1e8, 1.0]]), most_labels=4) == 4
+
+
+def test_log_axis_values_leave_gaps_where_a_log_axis_has_no_place():
+    assert log_axis_values(np.array([2.5, 0.0, -1.0, np.nan, np.inf, 1e-300])) == [2.5, None, None, None, None, 1e-300]
+    assert log_axis_values([3]) == [3.0] and isinstance(log_axis_values([3])[0], float)
