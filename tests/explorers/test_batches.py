@@ -118,3 +118,30 @@ def test_the_widget_limits_the_slider_to_the_dataset():
     explorer._widgets["batch_size"].value = 8
     assert explorer.params["batch_size"] == 8 and explorer.state.runs["mini-batch"].updates_per_epoch == 5
     assert explorer._error_widget.value == ""
+
+
+def test_a_run_arrives_epoch_by_epoch_from_the_seeded_tanh_network():
+    from bplab import nn, no_grad
+    from bplab.explorers.batches import HIDDEN_UNITS, BatchRun, batch_run_steps
+
+    X, y = make_moons(40, seed=3)
+    runs = list(batch_run_steps(X, y, batch_size=16, rate=0.5, epochs=3, seed=4, method="full batch"))
+    assert len(runs) == 4 and [run.finished for run in runs] == [False, False, False, True]
+    with no_grad():  # epoch 0: the loss of a fresh seeded 2-16-1 tanh network
+        start = nn.MLP([2, HIDDEN_UNITS, 1], activation="tanh", seed=4)
+        assert runs[0].epoch_loss[0] == pytest.approx(float(nn.binary_cross_entropy_with_logits(start(X), y).data))
+    for k, run in enumerate(runs):
+        assert (run.method, run.batch_size, run.updates_per_epoch) == ("full batch", 16, 3)  # 40 points: 16 + 16 + 8
+        assert run.epoch_loss.shape == run.elapsed.shape == (4,)
+        assert np.isfinite(run.epoch_loss[:k + 1]).all() and np.isnan(run.epoch_loss[k + 1:]).all()
+        assert run.elapsed[0] == 0.0 and np.isnan(run.elapsed[k + 1:]).all()
+        assert len(run.step_loss) == 3 * k  # one loss per update so far
+    final = runs[-1]
+    assert np.all(np.diff(final.elapsed) > 0)  # training time only grows, epoch by epoch
+    assert final.elapsed[-1] < 1.0  # seconds: nine updates on 40 points (a wrong clock gives hours)
+    assert final.epoch_loss[-1] < final.epoch_loss[0]
+    np.testing.assert_array_equal(final.epoch_loss, train_with_batch_size(X, y, 16, 0.5, 3, seed=4).epoch_loss)
+    waiting = BatchRun.waiting("stochastic", 1, points=40, epochs=3)
+    assert (waiting.method, waiting.batch_size, waiting.updates_per_epoch, waiting.finished) == ("stochastic", 1, 40, False)
+    assert waiting.epoch_loss.shape == waiting.elapsed.shape == (4,) and np.isnan(waiting.epoch_loss).all()
+    assert np.isnan(waiting.elapsed).all() and waiting.step_loss.size == 0 and waiting.message == "" and not waiting.diverged
