@@ -115,10 +115,12 @@ def signal_through_depth(depth: int, width: int, activation: str, init_scheme: s
     if layer not in LAYERS:
         raise ValueError(f"layer: expected one of {', '.join(map(repr, LAYERS))}, got {layer!r}")
     rng = make_rng(seed=seed)
+    # bias=False: under a scaled scheme a bias starts at 0, so bias=None, True or left out change no number here
     layers = [nn.Linear(width, width, bias=False, init=init.scaled(init_scheme, init_scale), rng=rng) for _ in range(depth)]
     x = rng.standard_normal((batch, width))
     r = rng.standard_normal((batch, width))  # the top's gradient: dL/dh_depth = r
-    h, outputs = Value(x, requires_grad=False), []
+    h: Value | np.ndarray = x  # a constant: no gradient is computed for the batch
+    outputs = []
     with np.errstate(over="ignore", invalid="ignore"):
         for linear in layers:
             z = linear(h)
@@ -128,7 +130,7 @@ def signal_through_depth(depth: int, width: int, activation: str, init_scheme: s
             h = h + branch if "residual" in layer else branch
             outputs.append(h)
         (h * r).sum().backward()
-    return ([o.data for o in outputs], [o.grad if o.grad is not None else np.zeros_like(o.data) for o in outputs],
+    return ([o.data for o in outputs], [o.grad for o in outputs],  # .grad: zeros where no gradient arrived
             [linear.weight.grad for linear in layers])
 
 

@@ -70,7 +70,8 @@ def recurrent_matrix(matrix: str, scale: float, seed: int, hidden: int = HIDDEN)
     gaussian = make_rng(seed=seed).standard_normal((hidden, hidden))
     if matrix == "scaled orthogonal":
         q, r = np.linalg.qr(gaussian)
-        return scale * q * np.sign(np.diag(r))  # the sign fix makes Q uniformly distributed
+        # the sign fix makes Q uniformly distributed (dividing by the signs, ±1, would be the same)
+        return scale * q * np.sign(np.diag(r))  # pragma: no mutate
     return scale * gaussian / np.linalg.norm(gaussian, 2)
 
 
@@ -80,8 +81,8 @@ def gradients_through_time(nonlinearity: str, weight: np.ndarray, inputs: np.nda
     $L = \sum v \odot h_T$ (v = ``readout``). Returns the states $h_1..h_T$, the pre-activations $z_1..z_T$ and $W$, with gradients."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity: expected one of {', '.join(map(repr, NONLINEARITIES))}, got {nonlinearity!r}")
-    w = Value(weight, name="W")
-    h: Value | np.ndarray = np.zeros(inputs.shape[1:])
+    w = Value(weight)
+    h: Value | np.ndarray = np.zeros_like(inputs[0])
     states, pre_activations = [], []
     with np.errstate(over="ignore", invalid="ignore"):
         for x_t in inputs:
@@ -123,9 +124,10 @@ class TimeExplorer(Explorer):
             previous = [np.zeros_like(states[0].data)] + [h.data for h in states[:-1]]
             shares = [before.T @ z.grad for before, z in zip(previous, pre_activations)]  # dL/dW = sum_t h_{t-1}^T dL/dz_t
             total = float(np.linalg.norm(w.grad))
+            # total > 0 only keeps the division away from 0: a threshold of 1 (MAX_NORM / 1 > 1) gives the same factor
             factor = min(1.0, MAX_NORM / total) if clip and math.isfinite(total) and total > 0 else 1.0
             contributions = np.array([np.linalg.norm(share) for share in reversed(shares)]) * factor
-            slopes = [1 - h.data ** 2 for h in states] if nonlinearity == "tanh" else [np.ones(1)]
+            slopes = [1 - h.data ** 2 for h in states] if nonlinearity == "tanh" else [1.0]
         return TimeState(
             params=dict(nonlinearity=nonlinearity, matrix=matrix, scale=scale, steps=steps, input_size=input_size,
                         clip=clip, seed=seed),

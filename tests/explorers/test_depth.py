@@ -275,3 +275,15 @@ def test_the_histograms_bins_cover_what_each_layer_can_output(activation, layer)
         assert s.predicted_gain == predicted_gain(16, "xavier_normal", 1.0, activation)
     else:
         assert s.predicted_gain is None  # the prediction is for plain layers only
+
+
+def test_a_blown_up_signal_is_computed_without_warnings_and_unknown_layers_are_named():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow to inf and inf − inf are expected here: no warnings printed
+        activations, gradients, _ = signal_through_depth(200, 16, "linear", "normal", 50.0, 0)
+    assert not np.isfinite(activations[-1]).all() and len(gradients) == 200
+    with pytest.raises(ValueError, match=r"^layer: expected one of 'plain', 'residual', 'batch norm', "
+                                         r"'batch norm \+ residual', got 'dense'$"):
+        signal_through_depth(2, 4, "tanh", "normal", 1.0, 0, layer="dense")
