@@ -372,3 +372,35 @@ def test_the_secant_state_holds_the_worked_numbers_and_the_whole_curve():
     with pytest.raises(ValueError, match=r"not defined \(or infinite\) at x₀ = 0.5 or x₀ \+ Δx = -0.5; "
                                          "move x₀ to where the function is defined"):
         explorer.compute("log(x)", 0.5, -1.0)
+
+
+def test_the_neuron_and_its_line_on_hand_made_points():
+    from bplab import data
+
+    X, y = np.array([[1.0, 0.0], [0.0, 0.5], [-1.0, 0.0]]), np.array([1.0, 1.0, 0.0])
+    weights, bias = Value(np.array([0.5, 0.0])), Value(0.0)  # z = 0.5, 0 and −0.5
+    loss, predictions = neuron_loss(weights, bias, X, y, "step")
+    assert list(predictions) == [1, 0, 0]  # z = 0 is not above the line
+    assert loss.item() == pytest.approx(((1 - 1) ** 2 + (0 - 1) ** 2 + (0 - 0) ** 2) / 3)
+    # a step too large to stay finite: the run stops, its last loss is NaN and its accuracy is kept
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow is the lesson's divergence, said in the status line: no warning
+        history, losses, accuracies = train_line(X * 1e300, y, 1e10, 1.0, -1.0, 0.0, epochs=5)
+    assert len(history) == len(losses) == len(accuracies) < 7
+    assert np.isnan(losses[-1]) and accuracies[-1] == accuracies[-2] and not np.isfinite(history[-1]).all()
+    scaler = Scaler(mean=np.zeros(2), std=np.ones(2))
+    radius, colour = decision_line(np.array([1.0, 2.0, 0.5]), scaler)  # x₂ = −(x₁ + 0.5)/2
+    assert len(radius) == 2 and colour == pytest.approx(-(radius + 0.5) / 2)
+    vertical = decision_line(np.array([2.0, 0.9e-12, 1.0]), scaler)  # w₂ below 1e-12 counts as 0: x₁ = −b/w₁
+    assert list(vertical[0]) == [-0.5, -0.5]
+    assert decision_line(np.array([2.0, 1e-12, 1.0]), scaler)[0][0] != decision_line(np.array([2.0, 1e-12, 1.0]), scaler)[0][1]
+    assert decision_line(np.array([0.9e-12, 0.0, 1.0]), scaler) is None and decision_line(np.array([1e-12, 0.0, 1.0]), scaler) is not None
+    classifier = LineClassifier(output="step", epochs=3)
+    assert np.array_equal(classifier.state.y, data.apples_vs_oranges(80, seed=0)[1])
+    np.testing.assert_array_equal(classifier.state.X, data.apples_vs_oranges(80, seed=0)[0])
+    assert (classifier.state.history == classifier.state.history[0]).all()  # a step output: no gradient, no move
+    assert len(LineClassifier(points=2).state.X) == 2
+    with pytest.raises(ValueError, match="points: expected a whole number of at least 2, got 1"):
+        LineClassifier(points=1)
