@@ -75,7 +75,7 @@ TARGETS: dict[str, Target] = {
                         # the clinic's four-panel figure and its words; numbers formatted for plain-language text
                         "*dashboard*", "*symptoms*", "kid_number", "_plain", "_kink_note",
                         # drawing helpers (a heatmap's trace, a log axis's range) and sentences or names for the text
-                        "_heatmap", "log_range", "line_equation", "domain_problem", "node_names"),
+                        "_heatmap", "log_range", "line_equation", "domain_problem", "node_names", "_verdict", "_number"),
         note="each explorer's computation; drawing, wording and the widget shell left out"),
 }
 

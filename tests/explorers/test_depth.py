@@ -287,3 +287,10 @@ def test_a_blown_up_signal_is_computed_without_warnings_and_unknown_layers_are_n
     with pytest.raises(ValueError, match=r"^layer: expected one of 'plain', 'residual', 'batch norm', "
                                          r"'batch norm \+ residual', got 'dense'$"):
         signal_through_depth(2, 4, "tanh", "normal", 1.0, 0, layer="dense")
+
+
+def test_the_predicted_gain_is_the_square_root_of_n_var_w_c():
+    assert predicted_gain(16, "normal", 1.0, "linear") == pytest.approx(4.0)  # √(16 · 1 · 1): variance exactly 1
+    assert predicted_gain(16, "kaiming_normal", 2.0, "relu") == pytest.approx(2.0)  # √(16 · 2/16 · 4 · ½)
+    assert predicted_gain(16, "xavier_normal", 3.0, "tanh") == pytest.approx(3.0)  # √(16 · 1/16 · 9)
+    assert predicted_gain(16, "zeros", 1.0, "tanh") is None and predicted_gain(16, "normal", 1.0, "sigmoid") is None

@@ -404,3 +404,11 @@ def test_the_neuron_and_its_line_on_hand_made_points():
     assert len(LineClassifier(points=2).state.X) == 2
     with pytest.raises(ValueError, match="points: expected a whole number of at least 2, got 1"):
         LineClassifier(points=1)
+
+
+def test_the_shading_is_sure_only_above_the_line_for_a_step_output():
+    from bplab.explorers.line_classifier import answer_probability
+
+    score = np.array([-1.0, 0.0, 0.5, 2.0])
+    assert answer_probability(score, "step").tolist() == [0.0, 0.0, 1.0, 1.0]
+    np.testing.assert_allclose(answer_probability(score, "sigmoid"), 1 / (1 + np.exp(-score)))
