@@ -91,7 +91,7 @@ def _histograms(values: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
     counts = np.bincount((layer * bins + index.astype(np.int64))[finite], minlength=len(values) * bins)
     counts = counts.reshape(len(values), bins).astype(float)
     peaks = counts.max(axis=1, keepdims=True)
-    return counts / np.where(peaks > 0, peaks, 1.0)
+    return counts / np.where(peaks > 0, peaks, 1.0)  # an empty row stays 0 (a peak of 1, or dividing by 2, changes nothing)
 
 
 def predicted_gain(width: int, scheme: str, scale: float, activation: str) -> float | None:

@@ -294,3 +294,22 @@ def test_the_predicted_gain_is_the_square_root_of_n_var_w_c():
     assert predicted_gain(16, "kaiming_normal", 2.0, "relu") == pytest.approx(2.0)  # √(16 · 2/16 · 4 · ½)
     assert predicted_gain(16, "xavier_normal", 3.0, "tanh") == pytest.approx(3.0)  # √(16 · 1/16 · 9)
     assert predicted_gain(16, "zeros", 1.0, "tanh") is None and predicted_gain(16, "normal", 1.0, "sigmoid") is None
+
+
+def test_the_histograms_count_each_layer_in_its_bins_scaled_to_its_peak():
+    import warnings
+
+    from bplab.explorers.depth import _histograms
+
+    rng = make_rng(seed=7)
+    edges = np.linspace(-1.5, 2.5, 9)  # 8 bins of 0.5, not starting at 0
+    first = np.r_[rng.normal(0.5, 1.5, size=299), 1e308]  # some beyond the edges: counted in the end bins
+    second = np.r_[rng.normal(1.0, 0.3, size=297), np.nan, np.inf, -np.inf]  # non-finite: left out
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = _histograms([first, second, np.full(300, np.nan)], edges)
+    for row, values in zip(rows, (first, second)):
+        finite = values[np.isfinite(values)]
+        counts, _ = np.histogram(np.clip(finite, edges[0], edges[-1] - 1e-9), edges)
+        np.testing.assert_allclose(row, counts / counts.max())
+    assert rows[2].tolist() == [0.0] * 8  # a layer with no finite value: an empty row
