@@ -206,16 +206,19 @@ class Panels:
             bgcolor="rgba(255,255,255,0.85)"))
 
 
-def decade_step(values: Any, most_labels: int = 8) -> int:
-    """A log axis's ``dtick`` in decades: 1 (every power of ten) unless the positive finite ``values`` (None and
-    NaN left out) span more than ``most_labels`` decades, then the smallest whole step that keeps at most that many
-    steps (one label more), so that a blown-up run spanning 30 decades gets 10⁰, 10⁴, 10⁸ … and no labels stacked on each other."""
+def decade_ticks(values: Any, most_labels: int = 8) -> dict[str, int]:
+    """A log axis's tick settings for the positive finite ``values`` (None and NaN left out): none (plotly's own
+    ticks, such as 2, 3, 5) when they span under 2 decades, where whole decades would leave one label or none;
+    ``dtick`` 1 (every power of ten) up to ``most_labels`` decades; beyond, the smallest whole step that keeps at
+    most that many steps, so that a blown-up run spanning 30 decades gets 10⁰, 10⁴, 10⁸ … and no stacked labels."""
     shown = np.asarray([v for v in np.ravel(np.asarray(values, dtype=object)) if v is not None], dtype=float)
     shown = shown[np.isfinite(shown) & (shown > 0)]
     if shown.size == 0:
-        return 1
+        return {"dtick": 1}
     span = math.log10(shown.max()) - math.log10(shown.min())
-    return max(1, math.ceil(span / most_labels))
+    if span < 2:
+        return {}
+    return {"dtick": max(1, math.ceil(span / most_labels))}
 
 
 def log_axis_values(values: Any) -> list[float | None]:

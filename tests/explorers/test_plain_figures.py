@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
 
 from bplab.explorers.base import Choice, Toggle
-from bplab.plain_figures import Grid, Panels, decade_step, heatmap_z, log_axis_values, merge, plain_figure
+from bplab.plain_figures import Grid, Panels, decade_ticks, heatmap_z, log_axis_values, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
@@ -186,13 +186,14 @@ def test_heatmap_z_rounds_and_turns_what_json_cannot_carry_into_gaps():
     assert json.dumps(heatmap_z(blown_up, 3)) == "[[0.123, null], [null, null]]"
 
 
-def test_decade_step_labels_every_decade_until_they_would_crowd():
-    assert decade_step([0.5, 2.3, 0.01]) == 1  # 2.4 decades: every power of ten
-    assert decade_step([1e-3, None, np.nan, 0.0, -4.0, 1e5]) == 1  # 8 decades: still every one
-    assert decade_step([1e-3, 1e6]) == 2  # 9 decades: every second power
-    assert decade_step([1e-2, np.inf, 1e30]) == 4  # a blown-up run: 32 decades, 8 labels
-    assert decade_step([]) == decade_step([None, np.nan]) == 1
-    assert decade_step(np.array([[1e-8, 1.0], [1e8, 1.0]]), most_labels=4) == 4
+def test_decade_ticks_label_every_decade_until_they_would_crowd():
+    assert decade_ticks([0.5, 2.3, 0.06]) == {}  # under 2 decades: plotly's own 2, 3, 5 … (a decade may hold no 10ᵏ)
+    assert decade_ticks([0.5, 2.3, 0.01]) == {"dtick": 1}  # 2.4 decades: every power of ten
+    assert decade_ticks([1e-3, None, np.nan, 0.0, -4.0, 1e5]) == {"dtick": 1}  # 8 decades: still every one
+    assert decade_ticks([1e-3, 1e6]) == {"dtick": 2}  # 9 decades: every second power
+    assert decade_ticks([1e-2, np.inf, 1e30]) == {"dtick": 4}  # a blown-up run: 32 decades, 8 steps
+    assert decade_ticks([]) == decade_ticks([None, np.nan]) == {"dtick": 1}
+    assert decade_ticks(np.array([[1e-8, 1.0], [1e8, 1.0]]), most_labels=4) == {"dtick": 4}
 
 
 def test_log_axis_values_leave_gaps_where_a_log_axis_has_no_place():
