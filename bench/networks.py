@@ -3,9 +3,13 @@
     python bench/networks.py            # about a minute; PyTorch columns only when torch is installed
     python bench/networks.py --repeats 50 --profile 784-128-10/256
 
-One BLAS thread (threadpoolctl) and one torch thread; the implementations run interleaved,
-step by step, so that the machine's drift hits them alike (timings on these 2-core machines
-swing 10-100x between runs, ratios in the same run do not). A step is forward, loss,
+One BLAS thread (threadpoolctl) and one torch thread; the implementations take turns, a block of
+steps each (``--block``, default 10), so that the machine's drift hits them alike (timings on these
+2-core machines swing 10-100x between runs, ratios in the same run do not). Within a block the steps
+run back to back, as a training loop runs them; with ``--block 1`` every step starts with the caches
+the other two libraries left behind, which slows most the implementation that runs the most Python code
+(bplab: about 1.4x at 2-16-16-1, so the targets below are easier to meet in blocks than step by step).
+A step is forward, loss,
 backward, SGD update, zero grad. Reported: median microseconds per step, ratios, and the
 backward/forward time ratio of each implementation. Targets (design.md and the engine-speed issue):
 bplab at most 0.45x PyTorch at 2-16-16-1 (moonshot 0.35x) and 0.8x at 784-128-10 with batch 256;
@@ -16,6 +20,8 @@ most 1.3 at MNIST size.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import resource
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -144,6 +150,42 @@ class NumpyStep:
         return t1 - t0, t2 - t1
 
 
+class NumericReplay:
+    """The array work inside bplab's primitives for one step: every primitive's forward and every VJP the
+    backward pass calls, in the recorded order on the recorded arrays, then the optimizer's update.
+
+    bplab's step time minus this is what it spends outside its primitives' kernels: building and sorting
+    the graph, routing gradients, the modules' and losses' argument checks (including the target checks'
+    min/max), the backward pass's seed and the copies of leaf gradients."""
+
+    def __init__(self, bplab_step: BplabStep):
+        model, optimizer = bplab_step.model, bplab_step.optimizer
+        loss = bplab_step.loss_fn(model(bplab_step.X), bplab_step.y)
+        loss.backward()  # keeps every inner node's gradient: the g each VJP receives
+        self.nodes = [node for node in loss.topological_order(needing_gradient=True) if node.op is not None]
+        self.gradients = {id(node): node.grad.copy() for node in self.nodes}
+        self.parameters = [(p.data.copy(), p.grad.copy()) for p in model.parameters()]
+        self.update = optimizer._update
+        self.group = optimizer.param_groups[0]
+        optimizer.zero_grad()
+
+    def step(self) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        for node in self.nodes:
+            node.op.forward(*[parent.data for parent in node.parents], **node.params)
+        t1 = time.perf_counter()
+        for node in reversed(self.nodes):
+            arrays = [parent.data for parent in node.parents]
+            g = self.gradients[id(node)]
+            for index, parent in enumerate(node.parents):
+                if parent.requires_grad:
+                    node.op.vjps[index](g, node.data, *arrays, **node.params)
+        t2 = time.perf_counter()
+        for data, grad in self.parameters:
+            self.update(data, grad, {}, self.group)
+        return t1 - t0, t2 - t1
+
+
 class TorchStep(TimedStep):
     def __init__(self, config: Config, dtype, X, y, weights):
         torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
@@ -168,23 +210,99 @@ class TorchStep(TimedStep):
 # ---------------------------------------------------------------------------- measuring
 
 
-def measure(implementations: dict[str, object], repeats: int) -> dict[str, dict[str, float]]:
-    """Median step, forward and backward time (µs) of each implementation, interleaved step by step."""
+def steady_allocator() -> bool:
+    """Ask glibc's malloc to keep freed memory in the process instead of handing it back to the system.
+
+    Otherwise what each implementation pays depends on what else the process holds: a large array freed at
+    the top of the heap is returned to the system and the next step faults its pages in again (measured at
+    2-64-64-2: over 1,000 page faults a step for bplab and 700 for the hand-written NumPy, either step twice
+    as slow, as soon as another object kept a few megabytes alive). Every implementation gets the same
+    allocator. Returns False where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    trim_threshold, mmap_threshold = -1, -3  # glibc's M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+    return bool(libc.mallopt(trim_threshold, 1 << 30)) and bool(libc.mallopt(mmap_threshold, 1 << 25))
+
+
+def page_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def measure(implementations: dict[str, object], repeats: int, block: int = 10) -> dict[str, dict[str, float]]:
+    """Median step, forward and backward time (µs) of each implementation over ``repeats`` steps (rounded up
+    to whole blocks), the implementations taking turns ``block`` steps at a time; also the page faults per step."""
+    if not isinstance(block, int) or block < 1:
+        raise ValueError(f"block: expected a whole number of steps, at least 1, got {block!r}")
     for impl in implementations.values():  # warm up
         for _ in range(5):
             impl.step()
     records: dict[str, list[tuple[float, float, float]]] = {name: [] for name in implementations}
-    for _ in range(repeats):
+    faults = dict.fromkeys(implementations, 0)
+    for _ in range(-(-repeats // block)):
         for name, impl in implementations.items():
-            start = time.perf_counter()
-            forward, backward = impl.step()
-            records[name].append((time.perf_counter() - start, forward, backward))
+            before = page_faults()
+            for _ in range(block):
+                start = time.perf_counter()
+                forward, backward = impl.step()
+                records[name].append((time.perf_counter() - start, forward, backward))
+            faults[name] += page_faults() - before
     result = {}
     for name, rows in records.items():
         array = np.asarray(rows) * 1e6
         result[name] = {"step": float(np.median(array[:, 0])), "forward": float(np.median(array[:, 1])),
-                        "backward": float(np.median(array[:, 2]))}
+                        "backward": float(np.median(array[:, 2])), "faults": faults[name] / len(rows)}
     return result
+
+
+def breakdown(repeats: int, block: int) -> None:
+    """Where bplab's time goes beyond the hand-written NumPy's: its primitives' kernels, and everything else."""
+    print("\nbplab's step split into its primitives' kernels (NumericReplay) and the rest, float64, µs:\n")
+    header = (f"{'network':<21} {'numpy':>7} {'bplab':>7} {'kernels':>8} {'the rest':>9} "
+              f"{'kernels/numpy':>14} {'share of the rest':>18}")
+    print(header)
+    print("-" * len(header))
+    for config in CONFIGS:
+        X, y = make_data(config, np.float64)
+        bplab_impl = BplabStep(config, np.float64, X, y)
+        implementations = {"bplab": bplab_impl, "numpy": NumpyStep(config, np.float64, X, y, bplab_impl.weights()),
+                           "arrays": NumericReplay(bplab_impl)}
+        times = measure(implementations, repeats or (300 if config.sizes[0] < 100 else 150), block)
+        full, numpy_step, arrays = times["bplab"]["step"], times["numpy"]["step"], times["arrays"]["step"]
+        faulting = [name for name, timing in times.items() if timing["faults"] > 1]
+        if faulting:
+            print(f"    (note: page faults in every step of {', '.join(faulting)}: the split is not clean)")
+        print(f"{config.name:<21} {numpy_step:>7.0f} {full:>7.0f} {arrays:>8.0f} {full - arrays:>9.0f} "
+              f"{arrays / numpy_step:>13.2f}x {(full - arrays) / full:>17.0%}")
+
+
+def matrix_products(block: int, repeats: int = 200) -> None:
+    """The two large matrix products of a 784-128-10/256 step (x W and xᵀ δ), in NumPy's BLAS and in PyTorch's."""
+    if torch is None:
+        return
+    print("\nThe two large matrix products of 784-128-10/256 (x W, xᵀ δ), NumPy against PyTorch, µs:\n")
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        x, w, delta = (rng.standard_normal(shape).astype(dtype) for shape in ((256, 784), (784, 128), (256, 128)))
+        tx, tw, tdelta = (torch.from_numpy(a) for a in (x, w, delta))
+        implementations = {
+            "numpy": _Products(lambda: (x @ w, x.T @ delta)),
+            "torch": _Products(lambda: (tx @ tw, tx.T @ tdelta)),
+        }
+        times = measure(implementations, repeats, block)
+        numpy_time, torch_time = times["numpy"]["step"], times["torch"]["step"]
+        print(f"  {np.dtype(dtype).name}: NumPy {numpy_time:.0f}, PyTorch {torch_time:.0f} "
+              f"(NumPy {numpy_time / torch_time:.2f}x PyTorch)")
+
+
+class _Products:
+    def __init__(self, work):
+        self.work = work
+
+    def step(self) -> tuple[float, float]:
+        self.work()
+        return 0.0, 0.0
 
 
 def profile(config: Config, dtype, steps: int = 300) -> None:
@@ -205,6 +323,10 @@ def profile(config: Config, dtype, steps: int = 300) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=0, help="steps per implementation (default: by size)")
+    parser.add_argument("--block", type=int, default=10,
+                        help="steps an implementation runs before the next takes its turn (default 10; 1: step by step)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also split bplab's step into its primitives' kernels and the rest")
     parser.add_argument("--profile", default=None, help="also cProfile bplab on one config, e.g. 784-128-10/256")
     args = parser.parse_args(argv)
 
@@ -214,9 +336,12 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(1)
     header = (f"{'network':<21} {'dtype':<8} {'bplab µs':>9} {'numpy µs':>9} {'torch µs':>9} "
               f"{'vs numpy':>9} {'vs torch':>9} {'target':>7}  {'bwd/fwd bplab':>13} {'numpy':>6} {'torch':>6}")
+    steady = steady_allocator()
     with threadpool_limits(limits=1):
         print(f"numpy {np.__version__}, torch {torch.__version__ if torch is not None else 'not installed'}; "
-              "1 BLAS thread, 1 torch thread; medians of interleaved steps\n")
+              f"1 BLAS thread, 1 torch thread; medians of steps taken in turns, {args.block} at a time; "
+              + ("freed memory kept in the process (glibc)" if steady else "the C library's own allocator settings")
+              + "\n")
         if torch is None:
             from bplab.app.hints import torch_hint
 
@@ -233,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
                 if torch is not None:
                     implementations["torch"] = TorchStep(config, dtype, X, y, bplab_impl.weights())
                 repeats = args.repeats or (300 if config.sizes[0] < 100 else 150)
-                times = measure(implementations, repeats)
+                times = measure(implementations, repeats, args.block)
                 bp, npy = times["bplab"], times["numpy"]
                 tch = times.get("torch")
                 vs_torch = bp["step"] / tch["step"] if tch else float("nan")
@@ -248,6 +373,9 @@ def main(argv: list[str] | None = None) -> None:
                 if config.target and tch:
                     verdicts.append((f"{config.name} {np.dtype(dtype).name} vs torch", vs_torch <= config.target,
                                      f"{vs_torch:.2f}x (target ≤{config.target:.2f}x)"))
+                for name, timing in times.items():
+                    if timing["faults"] > 1:
+                        print(f"    (note: {name} took {timing['faults']:.0f} page faults a step: its time includes them)")
                 vs_numpy = bp["step"] / npy["step"]
                 verdicts.append((f"{config.name} {np.dtype(dtype).name} vs numpy", vs_numpy <= NUMPY_TARGET,
                                  f"{vs_numpy:.2f}x (target ≤{NUMPY_TARGET:.1f}x)"))
@@ -259,6 +387,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, _, detail in missed:
             print(f"MISSED: {name}: {detail}")
         print(f"targets met: {len(verdicts) - len(missed)} of {len(verdicts)}")
+        if args.breakdown:
+            breakdown(args.repeats, args.block)
+            matrix_products(args.block)
         if args.profile:
             chosen = [c for c in CONFIGS if c.name.startswith(args.profile)]
             if not chosen:

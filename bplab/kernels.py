@@ -10,7 +10,7 @@ nothing but NumPy, so every other module may import it.
 * :func:`log_sigmoid`: $\ln\sigma(x) = -\ln(1 + e^{-x})$, finite for every finite $x$;
 * :func:`logsumexp`: $\ln\sum_i e^{x_i}$ computed as $m + \ln\sum_i e^{x_i - m}$, $m = \max_i x_i$;
 * :func:`log_softmax`: $x_i - \operatorname{logsumexp}(x)$;
-* :func:`softmax`: $e^{x_i}/\sum_j e^{x_j}$, as $e^{\text{log-softmax}}$.
+* :func:`softmax`: $e^{x_i}/\sum_j e^{x_j}$, shifted by the maximum as logsumexp is.
 """
 
 from __future__ import annotations
@@ -49,5 +49,7 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    r"""$\operatorname{softmax}(x)_i = e^{x_i} / \sum_j e^{x_j}$ along ``axis``; the entries are positive and sum to 1."""
-    return np.exp(log_softmax(x, axis=axis))
+    r"""$\operatorname{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}$ along ``axis``, $m = \max_j x_j$ (nothing
+    overflows, and the largest term is 1, so the sum is at least 1); the entries are positive and sum to 1."""
+    exp = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return exp / np.sum(exp, axis=axis, keepdims=True)

@@ -19,9 +19,11 @@ A drawing reads like plotly's own JSON::
 from __future__ import annotations
 
 import copy
+import math
 from functools import lru_cache
 from typing import Any, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -202,6 +204,34 @@ class Panels:
             text=text, x=(x_domain[0] + x_domain[1]) / 2, y=(y_domain[0] + y_domain[1]) / 2, xref="paper", yref="paper",
             xanchor="center", yanchor="middle", showarrow=False, font=dict(size=12, color="#444444"),
             bgcolor="rgba(255,255,255,0.85)"))
+
+
+def decade_ticks(values: Any, most_labels: int = 8) -> dict[str, int]:
+    """A log axis's tick settings for the positive finite ``values`` (None and NaN left out): none (plotly's own
+    ticks, such as 2, 3, 5) when they span under 2 decades, where whole decades would leave one label or none;
+    ``dtick`` 1 (every power of ten) up to ``most_labels`` decades; beyond, the smallest whole step that keeps at
+    most that many steps, so that a blown-up run spanning 30 decades gets 10⁰, 10⁴, 10⁸ … and no stacked labels."""
+    shown = np.asarray([v for v in np.ravel(np.asarray(values, dtype=object)) if v is not None], dtype=float)
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    if shown.size == 0:
+        return {"dtick": 1}
+    span = math.log10(shown.max()) - math.log10(shown.min())
+    if span < 2:
+        return {}
+    return {"dtick": max(1, math.ceil(span / most_labels))}
+
+
+def log_axis_values(values: Any) -> list[float | None]:
+    """``values`` for a log axis: zeros, negative and non-finite numbers as gaps (None), not drawn as spikes."""
+    return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=float)]
+
+
+def heatmap_z(values: np.ndarray, decimals: int) -> np.ndarray | list:
+    """A heatmap's ``z`` that JSON can carry: values rounded to ``decimals``, NaN and infinities as gaps (``None``)."""
+    rounded = np.round(values, decimals)
+    if np.isfinite(rounded).all():
+        return rounded
+    return np.where(np.isfinite(rounded), rounded, None).tolist()
 
 
 def plain_figure(traces: Sequence[dict[str, Any]], layout: dict[str, Any] | None = None, **overrides: Any) -> go.Figure:

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from bplab import clinic
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
-from bplab.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, decade_ticks, plain_figure
 from bplab.plots import PALETTE
 
 CHANCE_LOSS = math.log(10)  # the loss of a uniform guess over ten classes
@@ -69,11 +69,13 @@ def dashboard(record: clinic.Record, title: str = "") -> go.Figure:
                            hovertemplate=f"layer {k + 1}, epoch %{{x}}: %{{y:.0%}} {what}<extra></extra>", **grid.axes(2, 2)))
     last_step = max(record.settings.epochs * per_epoch, 1)
     grid.xaxis(1, 1).update(title=dict(text="step"), range=[0, last_step])
-    grid.yaxis(1, 1).update(type="log", title=dict(text="loss"), dtick=1, exponentformat="power")  # one tick a decade
+    grid.yaxis(1, 1).update(type="log", title=dict(text="loss"), **decade_ticks(losses + [CHANCE_LOSS]),
+                            exponentformat="power")  # one tick a decade, or every few when a run blows up
     grid.xaxis(1, 2).update(title=dict(text="epoch"), range=[0.5, record.settings.epochs + 0.5])
     grid.yaxis(1, 2).update(title=dict(text="accuracy"), range=[0, 1.05], tickformat=".0%")
     grid.xaxis(2, 1).update(title=dict(text="step"), range=[0, last_step])
-    grid.yaxis(2, 1).update(type="log", title=dict(text="ratio"), exponentformat="power", dtick=1)
+    grid.yaxis(2, 1).update(type="log", title=dict(text="ratio"), exponentformat="power",
+                            **decade_ticks(list(ratios.ravel()) + [RULE_OF_THUMB]))
     grid.xaxis(2, 2).update(title=dict(text="epoch"), range=[0.5, record.settings.epochs + 0.5])
     grid.yaxis(2, 2).update(title=dict(text=f"{what} (share)"), range=[-0.03, 1.03], tickformat=".0%")
     grid.fix_margins()  # margins set by hand, wide enough for the labels: no re-measuring on every frame of a run

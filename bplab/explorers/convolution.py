@@ -75,8 +75,8 @@ def convolve_and_backpropagate(image: np.ndarray, kernel: np.ndarray, padding: b
         raise ValueError(f"pooling: expected one of {', '.join(map(repr, POOLINGS))}, got {pooling!r}")
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
-    x = Value(image.reshape(1, 1, SIZE, SIZE), name="x")
-    k = Value(np.asarray(kernel, dtype=float).reshape(1, 1, 3, 3), name="K")
+    x = Value(image.reshape(1, 1, SIZE, SIZE))
+    k = Value(np.reshape(kernel, (1, 1, 3, 3)))
     convolved = conv2d(x, k, padding=1 if padding else 0)
     if pooling == "max 2×2":
         output = max_pool2d(convolved, 2)
@@ -86,9 +86,9 @@ def convolve_and_backpropagate(image: np.ndarray, kernel: np.ndarray, padding: b
         output = convolved
     seed = np.zeros(output.shape)
     if loss == "one output pixel":
-        side = output.shape[-1]
-        if not (0 <= row < side and 0 <= col < side):
-            raise ValueError(f"row, col: expected a pixel of the {side}×{side} output (0 to {side - 1}), got ({row}, {col})")
+        rows, cols = output.shape[-2:]
+        if not (0 <= row < rows and 0 <= col < cols):
+            raise ValueError(f"row, col: expected a pixel of the {rows}×{cols} output (0 to {rows - 1}), got ({row}, {col})")
         seed[0, 0, row, col] = 1.0
     else:
         seed[:] = 1.0

@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 from bplab import init, nn
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider
-from bplab.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, log_axis_values, plain_figure
 from bplab.plots import PALETTE
 from bplab.validation import make_rng
 
@@ -91,7 +91,7 @@ def _histograms(values: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
     counts = np.bincount((layer * bins + index.astype(np.int64))[finite], minlength=len(values) * bins)
     counts = counts.reshape(len(values), bins).astype(float)
     peaks = counts.max(axis=1, keepdims=True)
-    return counts / np.where(peaks > 0, peaks, 1.0)
+    return counts / np.where(peaks > 0, peaks, 1.0)  # an empty row stays 0 (a peak of 1, or dividing by 2, changes nothing)
 
 
 def predicted_gain(width: int, scheme: str, scale: float, activation: str) -> float | None:
@@ -115,10 +115,12 @@ def signal_through_depth(depth: int, width: int, activation: str, init_scheme: s
     if layer not in LAYERS:
         raise ValueError(f"layer: expected one of {', '.join(map(repr, LAYERS))}, got {layer!r}")
     rng = make_rng(seed=seed)
+    # bias=False: under a scaled scheme a bias starts at 0, so bias=None, True or left out change no number here
     layers = [nn.Linear(width, width, bias=False, init=init.scaled(init_scheme, init_scale), rng=rng) for _ in range(depth)]
     x = rng.standard_normal((batch, width))
     r = rng.standard_normal((batch, width))  # the top's gradient: dL/dh_depth = r
-    h, outputs = Value(x, requires_grad=False), []
+    h: Value | np.ndarray = x  # a constant: no gradient is computed for the batch
+    outputs = []
     with np.errstate(over="ignore", invalid="ignore"):
         for linear in layers:
             z = linear(h)
@@ -128,7 +130,7 @@ def signal_through_depth(depth: int, width: int, activation: str, init_scheme: s
             h = h + branch if "residual" in layer else branch
             outputs.append(h)
         (h * r).sum().backward()
-    return ([o.data for o in outputs], [o.grad if o.grad is not None else np.zeros_like(o.data) for o in outputs],
+    return ([o.data for o in outputs], [o.grad for o in outputs],  # .grad: zeros where no gradient arrived
             [linear.weight.grad for linear in layers])
 
 
@@ -199,25 +201,25 @@ class DepthExplorer(Explorer):
                                **grid.axes(*cell)))
         sizes, norms = grid.axes(2, 1), grid.axes(2, 2)
         lines = "lines+markers" if depth <= MARKERS_SHOWN else "lines"
-        traces.append(dict(type="scatter", x=layers, y=_positive(s.activation_rms), mode=lines,
+        traces.append(dict(type="scatter", x=layers, y=log_axis_values(s.activation_rms), mode=lines,
                            name="activations h (going up)", line=dict(color=PALETTE["blue"], width=2.5),
                            marker=dict(size=5), **sizes))
-        traces.append(dict(type="scatter", x=layers, y=_positive(s.gradient_rms), mode=lines,
+        traces.append(dict(type="scatter", x=layers, y=log_axis_values(s.gradient_rms), mode=lines,
                            name="gradients ∂L/∂h (coming down)", line=dict(color=PALETTE["vermillion"], width=2.5),
                            marker=dict(symbol="diamond", size=6), **sizes))
         gain = s.predicted_gain
         up = down = [None] * depth
         if gain is not None:
             with np.errstate(over="ignore", under="ignore"):
-                up = _positive(gain ** layers.astype(float))  # the input's mean square is 1
-                down = _positive(gain ** (depth - layers).astype(float))  # the top's gradient has mean square 1
+                up = log_axis_values(gain ** layers.astype(float))  # the input's mean square is 1
+                down = log_axis_values(gain ** (depth - layers).astype(float))  # the top's gradient has mean square 1
         traces.append(dict(type="scatter", x=layers, y=up, mode="lines", name="linear-layer prediction",
                            showlegend=gain is not None, line=dict(color=PALETTE["blue"], width=1.5, dash="dash"), legendgroup="prediction",
                            hoverinfo="skip", **sizes))
         traces.append(dict(type="scatter", x=layers, y=down, mode="lines", name="linear-layer prediction",
                            showlegend=False, line=dict(color=PALETTE["vermillion"], width=1.5, dash="dash"),
                            legendgroup="prediction", hoverinfo="skip", **sizes))
-        traces.append(dict(type="scatter", x=layers, y=_positive(s.weight_gradient_norms), mode=lines,
+        traces.append(dict(type="scatter", x=layers, y=log_axis_values(s.weight_gradient_norms), mode=lines,
                            name="‖∂L/∂W‖ of each layer", line=dict(color=PALETTE["green"], width=2.5),
                            marker=dict(size=5), **norms))
         grid.yaxis(1, 1).update(title=dict(text="layer (1 = nearest the input)"), dtick=max(1, depth // 10))
@@ -309,8 +311,3 @@ def log_range(values: np.ndarray, decades: float = 2.0) -> list[float] | None:
     offset = RANGE_STEP / 2
     return [math.floor((middle - half - 0.2 - offset) / RANGE_STEP) * RANGE_STEP + offset,
             math.ceil((middle + half + 0.2 - offset) / RANGE_STEP) * RANGE_STEP + offset]
-
-
-def _positive(values: np.ndarray) -> list[float | None]:
-    """``values`` for a log axis: zeros and non-finite numbers left out (None), not drawn as spikes."""
-    return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=float)]

@@ -30,7 +30,7 @@ GAMES = 99  # game numbers 1..GAMES
 
 def hidden_number(game: int) -> int:
     """The hidden number of game ``game`` (the same every time: the game number is its seed)."""
-    return int(np.random.default_rng(game).integers(LOW, HIGH + 1))
+    return int(np.random.default_rng(game).integers(LOW, HIGH + 1))  # LOW is 0: integers(HIGH + 1) is the same draw
 
 
 def read_guesses(text: str) -> list[int]:
@@ -66,7 +66,7 @@ def halving_guesses(hidden: int, low: int = LOW, high: int = HIGH) -> list[int]:
         guesses.append(guess)
         if guess == hidden:
             return guesses
-        if guess > hidden:
+        if guess > hidden:  # (>= is the same: an equal guess has returned above)
             high = guess - 1
         else:
             low = guess + 1

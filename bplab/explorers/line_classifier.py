@@ -9,7 +9,6 @@ gradient descent moves the line $z = 0$ across the scatter plot. With a **step**
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bplab import data, ops
-from bplab.divergence import blew_up
 from bplab.engine import Value, apply
 from bplab.explorers.base import Choice, Explorer, Slider
 from bplab.plain_figures import Grid, plain_figure
@@ -56,7 +54,7 @@ def neuron_loss(weights: Value, bias: Value, X: np.ndarray, y: np.ndarray, outpu
 def train_line(X: np.ndarray, y: np.ndarray, rate: float, w1: float, w2: float, b: float, epochs: int,
                output: str = "sigmoid") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch gradient descent. Returns parameters per epoch (epochs+1, 3), losses and accuracies."""
-    weights, bias = Value(np.array([w1, w2]), name="w"), Value(b, name="b")
+    weights, bias = Value(np.array([w1, w2])), Value(b)
     history, losses, accuracies = [], [], []
     for _ in range(epochs + 1):
         weights.zero_grad()
@@ -66,9 +64,10 @@ def train_line(X: np.ndarray, y: np.ndarray, rate: float, w1: float, w2: float, 
         losses.append(loss.item())
         accuracies.append(float(np.mean(predictions == y)))
         loss.backward()
-        weights.data = weights.data - rate * weights.grad
-        bias.data = bias.data - rate * bias.grad
-        if blew_up(np.max(np.abs(np.r_[weights.data, bias.data])), 1.0, math.inf):  # not finite: diverged, record and stop
+        with np.errstate(over="ignore", invalid="ignore"):  # a step past the largest float: handled just below
+            weights.data = weights.data - rate * weights.grad
+            bias.data = bias.data - rate * bias.grad
+        if not np.isfinite(np.r_[weights.data, bias.data]).all():  # diverged: record the last step and stop
             history.append([*weights.data, float(bias.data)])
             losses.append(np.nan)
             accuracies.append(accuracies[-1])

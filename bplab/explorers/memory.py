@@ -65,12 +65,13 @@ class CheckpointExplorer(Explorer):
 
     def compute_steps(self, depth: int, segments: int) -> Iterator[Callable[[], CheckpointState]]:
         params = dict(depth=depth, segments=segments)
-        plain = checkpoint_run(depth, 0, WIDTH, BATCH)
-        runs = {segments: checkpoint_run(depth, segments, WIDTH, BATCH)}
+        # checkpoint_run's default width and batch are WIDTH and BATCH, the drawing's units (a test checks it)
+        plain = checkpoint_run(depth, 0)
+        runs = {segments: checkpoint_run(depth, segments)}
         yield lambda snapshot=dict(runs): CheckpointState(params, plain, runs[segments], snapshot)
         for k in range(1, depth + 1):
             if k not in runs:
-                runs[k] = checkpoint_run(depth, k, WIDTH, BATCH)
+                runs[k] = checkpoint_run(depth, k)
                 yield lambda snapshot=dict(runs): CheckpointState(params, plain, runs[segments], snapshot)
 
     def progress(self, state: CheckpointState) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from bplab.engine import no_grad
+from bplab.plain_figures import heatmap_z
 from bplab.plots import PALETTE
 
 MAP_POINTS = 10  # grid points per side of a neuron's map
@@ -85,12 +86,11 @@ def _centre(nodes: int, tallest: int, k: int) -> float:
     return _slot_top(nodes, tallest, k) + MAP_SIZE / 2
 
 
-def _stacked(maps: np.ndarray, decimals: int = 2) -> list[list[float | None]]:
+def _stacked(maps: np.ndarray, decimals: int = 2) -> np.ndarray | list:
     """A column's maps ``(P, P, nodes)`` as one heatmap's rows: each map, then two empty rows between maps."""
     gap = np.full((2, MAP_POINTS), np.nan)
     rows = np.concatenate([part for k in range(maps.shape[2]) for part in ((gap,) if k else ()) + (maps[:, :, k],)])
-    rounded = np.round(rows, decimals)
-    return np.where(np.isfinite(rounded), rounded, None).tolist()  # empty rows and NaN (a blown-up run) as gaps
+    return heatmap_z(rows, decimals)  # empty rows and NaN (a blown-up run) as gaps
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

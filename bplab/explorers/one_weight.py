@@ -26,7 +26,7 @@ ESCAPED = 1e3  # a weight this large (the best is 1/3) means the descent diverge
 
 def cost_and_slope(w: float, i: float = INPUT, y: float = TARGET) -> tuple[float, float]:
     """C(w) = (i w - y)^2 and dC/dw, the latter by bplab's backward pass."""
-    weight = Value(w, name="w")
+    weight = Value(w)
     cost = (i * weight - y) ** 2
     cost.backward()
     return cost.item(), float(weight.grad)
@@ -40,7 +40,7 @@ def descend(w0: float, rate: float, steps: int, i: float = INPUT, y: float = TAR
         cost, slope = cost_and_slope(weights[-1], i, y)
         costs.append(cost)
         weights.append(weights[-1] - rate * slope)
-        if blew_up(weights[-1], 1.0, ESCAPED, floor=1.0):  # |w| past ESCAPED, or not a number
+        if blew_up(weights[-1], 1.0, ESCAPED):  # |w| above ESCAPED, or not a number
             diverged_at = step + 1
             break
     costs.append(cost_and_slope(weights[-1], i, y)[0])

@@ -30,7 +30,7 @@ from bplab.engine import Value, no_grad
 from bplab.explorers.base import Choice, Explorer, Slider
 from bplab.explorers.network_diagram import DIVERGING, LayerMaps, column_names, diagram_traces, layer_maps, node_name
 from bplab.explorers.weight_gradient import WeightGradient, arithmetic_text, weight_gradient
-from bplab.plain_figures import Panels, plain_figure
+from bplab.plain_figures import Panels, heatmap_z, plain_figure
 from bplab.validation import make_rng
 from bplab.plots import PALETTE, SEQUENCE
 
@@ -150,7 +150,7 @@ class Playground(Explorer):
 
     # ------------------------------------------------------------------ the pure part
     def _new_run(self, p: dict, classes: int, key: tuple) -> Run:
-        sizes = [2] + [p["neurons"]] * p["hidden_layers"] + [classes]
+        sizes = layer_sizes(p, classes)
         model = nn.Sequential(*self._layers(sizes, p))
         return Run(key, model, optim.SGD(model.parameters(), lr=p["rate"]))
 
@@ -227,7 +227,7 @@ class Playground(Explorer):
     @staticmethod
     def explained_weight(p: Mapping[str, Any], classes: int) -> tuple[int, int, int]:
         """The chosen weight as (linear layer, from node, to node), from 0, each within the network's sizes."""
-        sizes = [2] + [p["neurons"]] * p["hidden_layers"] + [classes]
+        sizes = layer_sizes(p, classes)
         layer = min(p["weight_layer"], len(sizes) - 1) - 1
         return layer, min(p["weight_from"], sizes[layer]) - 1, min(p["weight_to"], sizes[layer + 1]) - 1
 
@@ -302,7 +302,7 @@ class Playground(Explorer):
 
     def limits_from_settings(self, settings: Mapping[str, Any]) -> dict[str, float]:
         """The explained weight's ends: nodes of the layer it leaves and of the layer it feeds."""
-        sizes = [2] + [settings["neurons"]] * settings["hidden_layers"] + [CLASSES[settings["dataset"]]]
+        sizes = layer_sizes(settings, CLASSES[settings["dataset"]])
         layer = min(settings["weight_layer"], len(sizes) - 1) - 1
         return {"weight_from": sizes[layer], "weight_to": sizes[layer + 1]}
 
@@ -321,12 +321,12 @@ class Playground(Explorer):
         traces: list[dict] = []
         finite = bool(np.all(np.isfinite(s.grid_probability)))
         if s.classes == 2:  # purple = class 0, orange = class 1
-            traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=_gaps(s.grid_probability[:, :, 1]), zmin=0,
+            traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=heatmap_z(s.grid_probability[:, :, 1], 3), zmin=0,
                                zmax=1, colorscale="PuOr_r", showscale=False, opacity=0.75, name="P(class 1)", **regions))
         else:
             winner = np.where(finite, np.argmax(s.grid_probability, axis=2), -1)
             scale = [[k / (s.classes - 1), SEQUENCE[k]] for k in range(s.classes)]
-            traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=_gaps(np.where(winner >= 0, winner, np.nan)),
+            traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=heatmap_z(np.where(winner >= 0, winner, np.nan), 3),
                                zmin=0, zmax=s.classes - 1, colorscale=scale, showscale=False, opacity=0.45,
                                name="predicted class", **regions))
         for k in range(s.classes):
@@ -362,7 +362,7 @@ class Playground(Explorer):
         reach = float(np.max(np.abs(s.neuron_map))) if np.all(np.isfinite(s.neuron_map)) else 1.0
         reach = reach if reach > 0 else 1.0
         low, high = (0.0, 1.0) if p[ACTIVATION_SETTINGS[0]] == "sigmoid" else (-reach, reach)  # a sigmoid's 0.5 is white
-        traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=_gaps(s.neuron_map), colorscale=DIVERGING,
+        traces.append(dict(type="heatmap", x=s.grid_x, y=s.grid_x, z=heatmap_z(s.neuron_map, 3), colorscale=DIVERGING,
                            zmin=low, zmax=high, name="neuron output",
                            colorbar=dict(len=0.29, y=0.0, yanchor="bottom", x=0.95, thickness=10,
                                          title=dict(text="output", side="right")), **neuron_cell))
@@ -440,12 +440,9 @@ class Playground(Explorer):
         return text
 
 
-def _gaps(values: np.ndarray, decimals: int = 3) -> np.ndarray | list:
-    """A heatmap's ``z``: NaN (a blown-up run) as gaps (``None``), which JSON can carry; finite values rounded."""
-    if np.all(np.isfinite(values)):
-        return np.round(values, decimals)
-    rounded = np.round(values, decimals)
-    return np.where(np.isfinite(rounded), rounded, None).tolist()
+def layer_sizes(p: Mapping[str, Any], classes: int) -> list[int]:
+    """The network's widths: the 2 inputs, each hidden layer's neurons, one output per class."""
+    return [2] + [p["neurons"]] * p["hidden_layers"] + [classes]
 
 
 def _activation_module(name: str):

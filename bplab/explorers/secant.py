@@ -56,7 +56,7 @@ def backprop_slope(formula: str, x0: float) -> float:
     from bplab.symbolic import from_sympy
 
     d = differentiate(formula)
-    x = Value(x0, name=d.variable.name)
+    x = Value(x0)
     from_sympy(d.expr, {d.variable.name: x}).backward()
     return float(x.grad)
 
@@ -106,7 +106,7 @@ class SecantExplorer(Explorer):
             y0, y1 = float(d.f(np.float64(x0))), float(d.f(np.float64(x0 + dx)))
             exact = float(d.df(np.float64(x0)))
             curve_x = np.linspace(x0 - 2.5, x0 + 2.5, 301)
-            curve_y = np.asarray(d.f(curve_x), dtype=float)
+            curve_y = d.f(curve_x)  # floats (Derivative.f makes them)
         if not (math.isfinite(y0) and math.isfinite(y1) and math.isfinite(exact)):
             raise ValueError(f"f(x) = {formula} is not defined (or infinite) at x₀ = {x0:g} or x₀ + Δx = {x0 + dx:g}; "
                              "move x₀ to where the function is defined")

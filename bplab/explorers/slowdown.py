@@ -39,7 +39,7 @@ def train_neuron(w0: float, b0: float, rate: float, epochs: int, cost: str) -> t
     w_now, b_now = w0, b0
     outputs, costs, slopes = [], [], []
     for _ in range(epochs + 1):
-        w, b = Value(w_now, name="w"), Value(b_now, name="b")
+        w, b = Value(w_now), Value(b_now)
         value, output = neuron_cost(w, b, cost)
         value.backward()
         outputs.append(output)
@@ -72,8 +72,10 @@ class SlowdownExplorer(Explorer):
 
     def compute(self, w0: float, b0: float, rate: float, epochs: int) -> SlowdownState:
         runs = {cost: train_neuron(w0, b0, rate, epochs, cost) for cost in COSTS}
+        weighted = w0 * INPUT  # pragma: no mutate (INPUT is 1: w0 / INPUT is the same number)
+        z0 = weighted + b0
         return SlowdownState({c: r[0] for c, r in runs.items()}, {c: r[1] for c, r in runs.items()},
-                             {c: r[2] for c, r in runs.items()}, w0 * INPUT + b0)
+                             {c: r[2] for c, r in runs.items()}, z0)
 
     def draw(self, s: SlowdownState) -> go.Figure:
         grid = Grid(rows=1, cols=2, horizontal_spacing=0.12,

@@ -34,7 +34,7 @@ import plotly.graph_objects as go
 from bplab.engine import Value
 from bplab.explorers.base import Choice, Explorer, Slider, Toggle
 from bplab.explorers.depth import log_range
-from bplab.plain_figures import Grid, plain_figure
+from bplab.plain_figures import Grid, log_axis_values, plain_figure
 from bplab.plots import PALETTE
 from bplab.validation import make_rng
 
@@ -70,7 +70,8 @@ def recurrent_matrix(matrix: str, scale: float, seed: int, hidden: int = HIDDEN)
     gaussian = make_rng(seed=seed).standard_normal((hidden, hidden))
     if matrix == "scaled orthogonal":
         q, r = np.linalg.qr(gaussian)
-        return scale * q * np.sign(np.diag(r))  # the sign fix makes Q uniformly distributed
+        # the sign fix makes Q uniformly distributed (dividing by the signs, ±1, would be the same)
+        return scale * q * np.sign(np.diag(r))  # pragma: no mutate
     return scale * gaussian / np.linalg.norm(gaussian, 2)
 
 
@@ -80,8 +81,8 @@ def gradients_through_time(nonlinearity: str, weight: np.ndarray, inputs: np.nda
     $L = \sum v \odot h_T$ (v = ``readout``). Returns the states $h_1..h_T$, the pre-activations $z_1..z_T$ and $W$, with gradients."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity: expected one of {', '.join(map(repr, NONLINEARITIES))}, got {nonlinearity!r}")
-    w = Value(weight, name="W")
-    h: Value | np.ndarray = np.zeros(inputs.shape[1:])
+    w = Value(weight)
+    h: Value | np.ndarray = np.zeros_like(inputs[0])
     states, pre_activations = [], []
     with np.errstate(over="ignore", invalid="ignore"):
         for x_t in inputs:
@@ -123,9 +124,10 @@ class TimeExplorer(Explorer):
             previous = [np.zeros_like(states[0].data)] + [h.data for h in states[:-1]]
             shares = [before.T @ z.grad for before, z in zip(previous, pre_activations)]  # dL/dW = sum_t h_{t-1}^T dL/dz_t
             total = float(np.linalg.norm(w.grad))
+            # total > 0 only keeps the division away from 0: a threshold of 1 (MAX_NORM / 1 > 1) gives the same factor
             factor = min(1.0, MAX_NORM / total) if clip and math.isfinite(total) and total > 0 else 1.0
             contributions = np.array([np.linalg.norm(share) for share in reversed(shares)]) * factor
-            slopes = [1 - h.data ** 2 for h in states] if nonlinearity == "tanh" else [np.ones(1)]
+            slopes = [1 - h.data ** 2 for h in states] if nonlinearity == "tanh" else [1.0]
         return TimeState(
             params=dict(nonlinearity=nonlinearity, matrix=matrix, scale=scale, steps=steps, input_size=input_size,
                         clip=clip, seed=seed),
@@ -142,8 +144,8 @@ class TimeExplorer(Explorer):
             "‖∂L/∂hₜ‖, k steps back", "Each step's share of ∂L/∂W"))
         left, right = grid.axes(1, 1), grid.axes(1, 2)
         with np.errstate(over="ignore", under="ignore"):
-            bound = _positive(s.largest_singular_value ** back.astype(float))
-            radius = _positive(s.spectral_radius ** back.astype(float))
+            bound = log_axis_values(s.largest_singular_value ** back.astype(float))
+            radius = log_axis_values(s.spectral_radius ** back.astype(float))
         traces = [
             dict(type="scatter", x=back, y=bound, mode="lines", name="σₘₐₓᵏ: the most it can be",
                  line=dict(color=GREY, width=1.5, dash="dash"), hoverinfo="skip", **left),
@@ -151,10 +153,10 @@ class TimeExplorer(Explorer):
         if s.params["matrix"] != "scaled orthogonal":  # for a scaled orthogonal W the two lines coincide
             traces.append(dict(type="scatter", x=back, y=radius, mode="lines", name="ρᵏ: its eventual rate (linear f)",
                                line=dict(color=GREY, width=1.5, dash="dot"), hoverinfo="skip", **left))
-        traces.append(dict(type="scatter", x=back, y=_positive(s.gradient_norms), mode="lines", name="‖∂L/∂hₜ‖, measured",
+        traces.append(dict(type="scatter", x=back, y=log_axis_values(s.gradient_norms), mode="lines", name="‖∂L/∂hₜ‖, measured",
                            line=dict(color=PALETTE["vermillion"], width=2.5),
                            hovertemplate="%{x} steps back: %{y:.3g}<extra></extra>", **left))
-        traces.append(dict(type="scatter", x=back, y=_positive(s.contributions), mode="lines",
+        traces.append(dict(type="scatter", x=back, y=log_axis_values(s.contributions), mode="lines",
                            name="one step's share of ∂L/∂W" + (" (clipped)" if s.clip_factor < 1 else ""),
                            line=dict(color=PALETTE["blue"], width=2.5),
                            hovertemplate="the step %{x} steps back: %{y:.3g}<extra></extra>", **right))
@@ -213,8 +215,3 @@ class TimeExplorer(Explorer):
                 text += (f" ∂L/∂W has norm {s.weight_gradient_norm:.3g}, at most {MAX_NORM:g}: clipping leaves it alone (it never"
                          " enlarges a gradient, so it cannot cure vanishing).")
         return text
-
-
-def _positive(values: np.ndarray) -> list[float | None]:
-    """``values`` for a log axis: zeros and non-finite numbers left out (None), not drawn as spikes."""
-    return [float(v) if np.isfinite(v) and v > 0 else None for v in np.asarray(values, dtype=float)]

@@ -118,3 +118,80 @@ def test_the_widget_limits_the_slider_to_the_dataset():
     explorer._widgets["batch_size"].value = 8
     assert explorer.params["batch_size"] == 8 and explorer.state.runs["mini-batch"].updates_per_epoch == 5
     assert explorer._error_widget.value == ""
+
+
+def test_a_run_arrives_epoch_by_epoch_from_the_seeded_tanh_network():
+    from bplab import nn, no_grad
+    from bplab.explorers.batches import HIDDEN_UNITS, BatchRun, batch_run_steps
+
+    X, y = make_moons(40, seed=3)
+    runs = list(batch_run_steps(X, y, batch_size=16, rate=0.5, epochs=3, seed=4, method="full batch"))
+    assert len(runs) == 4 and [run.finished for run in runs] == [False, False, False, True]
+    with no_grad():  # epoch 0: the loss of a fresh seeded 2-16-1 tanh network
+        start = nn.MLP([2, HIDDEN_UNITS, 1], activation="tanh", seed=4)
+        assert runs[0].epoch_loss[0] == pytest.approx(float(nn.binary_cross_entropy_with_logits(start(X), y).data))
+    for k, run in enumerate(runs):
+        assert (run.method, run.batch_size, run.updates_per_epoch) == ("full batch", 16, 3)  # 40 points: 16 + 16 + 8
+        assert run.epoch_loss.shape == run.elapsed.shape == (4,)
+        assert np.isfinite(run.epoch_loss[:k + 1]).all() and np.isnan(run.epoch_loss[k + 1:]).all()
+        assert run.elapsed[0] == 0.0 and np.isnan(run.elapsed[k + 1:]).all()
+        assert len(run.step_loss) == 3 * k  # one loss per update so far
+    final = runs[-1]
+    assert np.all(np.diff(final.elapsed) > 0)  # training time only grows, epoch by epoch
+    assert final.elapsed[-1] < 1.0  # seconds: nine updates on 40 points (a wrong clock gives hours)
+    assert final.epoch_loss[-1] < final.epoch_loss[0]
+    np.testing.assert_array_equal(final.epoch_loss, train_with_batch_size(X, y, 16, 0.5, 3, seed=4).epoch_loss)
+    waiting = BatchRun.waiting("stochastic", 1, points=40, epochs=3)
+    assert (waiting.method, waiting.batch_size, waiting.updates_per_epoch, waiting.finished) == ("stochastic", 1, 40, False)
+    assert waiting.epoch_loss.shape == waiting.elapsed.shape == (4,) and np.isnan(waiting.epoch_loss).all()
+    assert np.isnan(waiting.elapsed).all() and waiting.step_loss.size == 0 and waiting.message == "" and not waiting.diverged
+
+
+def test_the_three_runs_wait_then_train_the_quickest_first():
+    from bplab.explorers.batches import BatchRun
+
+    explorer = BatchSizeExplorer(points=40, seed=2, batch_size=8, rate=0.3, epochs=2)
+    X, y = make_moons(40, seed=2)
+    np.testing.assert_array_equal(explorer._X, X)
+    frames = [frame() for frame in explorer.compute_steps(batch_size=10, rate=0.5, epochs=2)]
+    first = frames[0]
+    assert (first.points, first.epochs, first.rate) == (40, 2, 0.5)
+    for method, size in (("full batch", 40), ("stochastic", 1), ("mini-batch", 10)):
+        assert isinstance(first.runs[method], BatchRun) and not first.runs[method].finished
+        assert (first.runs[method].method, first.runs[method].batch_size) == (method, size)
+    assert explorer.progress(first) == "training full batch (40), stochastic (1), mini-batch of 10"
+    # the quickest run (fewest updates an epoch) first: full batch, then mini-batches of 10, then single examples
+    finished_order = []
+    for state in frames:
+        for method, run in state.runs.items():
+            if run.finished and method not in finished_order:
+                finished_order.append(method)
+    assert finished_order == ["full batch", "mini-batch", "stochastic"]
+    assert explorer.progress(frames[-1]) == ""
+    np.testing.assert_array_equal(frames[-1].runs["stochastic"].epoch_loss,
+                                  train_with_batch_size(X, y, 1, 0.5, 2, seed=2, method="stochastic").epoch_loss)
+    with pytest.raises(ValueError, match=r"^batch_size: expected at most 40 \(the number of training examples\), got 41; "
+                                         r"a batch of all 40 examples is full-batch gradient descent$"):
+        next(explorer.compute_steps(batch_size=41, rate=0.5, epochs=2))
+
+
+def test_the_moons_are_centred_and_their_targets_a_column():
+    from bplab import data
+
+    X, y = make_moons(60, seed=5)
+    points, labels = data.moons(60, noise=0.15, seed=5)
+    np.testing.assert_allclose(X, points - points.mean(axis=0))
+    assert np.abs(X.mean(axis=0)).max() < 1e-12
+    assert y.shape == (60, 1) and y.dtype == np.float64 and np.array_equal(y[:, 0], labels)
+
+
+def test_train_with_batch_size_is_the_last_step_of_its_run_with_the_documented_defaults():
+    from bplab.explorers.batches import batch_run_steps
+
+    X, y = make_moons(30, seed=1)
+    run = train_with_batch_size(X, y, 10, 0.5, 2)
+    assert run.method == "mini-batch" and run.finished and run.batch_size == 10
+    last = list(batch_run_steps(X, y, 10, 0.5, 2, seed=0))[-1]
+    np.testing.assert_array_equal(run.epoch_loss, last.epoch_loss)
+    np.testing.assert_array_equal(run.step_loss, last.step_loss)
+    assert not np.array_equal(train_with_batch_size(X, y, 10, 0.5, 2, seed=1).epoch_loss, run.epoch_loss)

@@ -51,3 +51,18 @@ def test_a_shallower_chain_lowers_the_segments_and_the_slider_follows():
     assert explorer.params == {"depth": 40, "segments": 30}
     with pytest.raises(ValueError, match=r"segments: expected a number between 1 and 40 .* got 41"):
         explorer.update(segments=41)
+
+
+def test_the_drawings_units_are_the_runs_defaults():
+    import inspect
+
+    defaults = inspect.signature(checkpoint_run).parameters
+    assert (defaults["width"].default, defaults["batch"].default) == (WIDTH, BATCH)
+
+
+def test_the_state_holds_the_plain_run_and_the_chosen_one():
+    state = CheckpointExplorer(depth=8, segments=3).state
+    assert state.params == {"depth": 8, "segments": 3} and state.finished
+    assert (state.plain.segments, state.chosen.segments) == (0, 3)
+    assert state.plain == checkpoint_run(8, 0, WIDTH, BATCH) and state.chosen == state.runs[3] == checkpoint_run(8, 3, WIDTH, BATCH)
+    assert sorted(state.runs) == list(range(1, 9))

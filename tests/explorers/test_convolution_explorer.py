@@ -131,3 +131,24 @@ def test_with_the_sum_loss_a_middle_pixel_gets_the_kernels_sum(kernel, padding):
     inner = slice(1, 7) if padding else slice(2, 6)
     np.testing.assert_allclose(explorer.state.image_gradient[inner, inner], np.sum(KERNELS[kernel]), atol=1e-12)
     assert f"gets their sum, {np.sum(KERNELS[kernel]):.3g}" in explorer.status
+
+
+def test_the_computation_keeps_the_pixel_inside_and_refuses_what_it_cannot_draw():
+    from bplab import data
+
+    explorer = ConvolutionExplorer()
+    state = explorer.compute(digit=5, kernel="vertical edges", padding=True, pooling="max 2×2", loss="one output pixel",
+                             row=7, col=6)  # beyond the 4×4 pooled map: moved to its last pixel
+    assert state.params == dict(digit=5, kernel="vertical edges", padding=True, pooling="max 2×2",
+                                loss="one output pixel", row=3, col=3)
+    assert state.output_gradient.shape == (4, 4) and state.output_gradient[3, 3] == 1.0 == state.output_gradient.sum()
+    images, labels = data.digits(images=True)
+    np.testing.assert_array_equal(state.image, images[list(labels).index(5), 0])  # the first 5 that ships
+    np.testing.assert_array_equal(state.kernel, KERNELS["vertical edges"])
+    image = digit_image(5)
+    with pytest.raises(ValueError, match=r"^pooling: expected one of 'none', 'max 2×2', 'average 2×2', got 'big'$"):
+        convolve_and_backpropagate(image, state.kernel, False, "big", "one output pixel", 0, 0)
+    with pytest.raises(ValueError, match=r"^loss: expected one of 'one output pixel', 'sum of every output', got 'L1'$"):
+        convolve_and_backpropagate(image, state.kernel, False, "none", "L1", 0, 0)
+    with pytest.raises(ValueError, match=r"^row, col: expected a pixel of the 6×6 output \(0 to 5\), got \(2, 6\)$"):
+        convolve_and_backpropagate(image, state.kernel, False, "none", "one output pixel", 2, 6)

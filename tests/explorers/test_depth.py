@@ -249,3 +249,67 @@ def test_zero_weights_before_batch_norm_are_described_without_nan():
 def test_a_residual_streams_histogram_axis_fits_its_top_layer():
     s = DepthExplorer(depth=30, layer="residual").state
     assert s.activation_histograms[-1, 0] < 1.0 and s.activation_histograms[-1, -1] < 1.0  # no pile-up at the ends
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+@pytest.mark.parametrize("layer", ["plain", "residual", "batch norm"])
+def test_the_histograms_bins_cover_what_each_layer_can_output(activation, layer):
+    from bplab.explorers.depth import BINS, root_mean_square
+
+    explorer = DepthExplorer(depth=6, width=16, activation=activation, init_scheme="xavier_normal", init_scale=1.0,
+                             seed=2, layer=layer)
+    s = explorer.state
+    assert s.params == dict(depth=6, width=16, activation=activation, init_scheme="xavier_normal", init_scale=1.0,
+                            seed=2, layer=layer)
+    assert len(s.activation_edges) == len(s.gradient_edges) == BINS + 1
+    assert s.activation_histograms.shape == s.gradient_histograms.shape == (6, BINS)
+    np.testing.assert_allclose(s.gradient_edges[[0, -1]], [-3.0, 3.0])  # the top's gradient is N(0, 1)
+    activations, _, _ = signal_through_depth(6, 16, activation, "xavier_normal", 1.0, 2, layer=layer)
+    if activation in ("tanh", "sigmoid") and layer != "residual":  # bounded: the activation's own range
+        expected = [-1.0 if activation == "tanh" else 0.0, 1.0]
+    else:  # unbounded: three spreads of the first layer (the last one, where a residual stream has grown)
+        reach = 3 * root_mean_square(activations[-1] if layer == "residual" else activations[0])
+        expected = [0.0 if activation == "relu" else -reach, reach]
+    np.testing.assert_allclose(s.activation_edges[[0, -1]], expected, rtol=1e-12)
+    if layer == "plain":
+        assert s.predicted_gain == predicted_gain(16, "xavier_normal", 1.0, activation)
+    else:
+        assert s.predicted_gain is None  # the prediction is for plain layers only
+
+
+def test_a_blown_up_signal_is_computed_without_warnings_and_unknown_layers_are_named():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow to inf and inf − inf are expected here: no warnings printed
+        activations, gradients, _ = signal_through_depth(200, 16, "linear", "normal", 50.0, 0)
+    assert not np.isfinite(activations[-1]).all() and len(gradients) == 200
+    with pytest.raises(ValueError, match=r"^layer: expected one of 'plain', 'residual', 'batch norm', "
+                                         r"'batch norm \+ residual', got 'dense'$"):
+        signal_through_depth(2, 4, "tanh", "normal", 1.0, 0, layer="dense")
+
+
+def test_the_predicted_gain_is_the_square_root_of_n_var_w_c():
+    assert predicted_gain(16, "normal", 1.0, "linear") == pytest.approx(4.0)  # √(16 · 1 · 1): variance exactly 1
+    assert predicted_gain(16, "kaiming_normal", 2.0, "relu") == pytest.approx(2.0)  # √(16 · 2/16 · 4 · ½)
+    assert predicted_gain(16, "xavier_normal", 3.0, "tanh") == pytest.approx(3.0)  # √(16 · 1/16 · 9)
+    assert predicted_gain(16, "zeros", 1.0, "tanh") is None and predicted_gain(16, "normal", 1.0, "sigmoid") is None
+
+
+def test_the_histograms_count_each_layer_in_its_bins_scaled_to_its_peak():
+    import warnings
+
+    from bplab.explorers.depth import _histograms
+
+    rng = make_rng(seed=7)
+    edges = np.linspace(-1.5, 2.5, 9)  # 8 bins of 0.5, not starting at 0
+    first = np.r_[rng.normal(0.5, 1.5, size=299), 1e308]  # some beyond the edges: counted in the end bins
+    second = np.r_[rng.normal(1.0, 0.3, size=297), np.nan, np.inf, -np.inf]  # non-finite: left out
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = _histograms([first, second, np.full(300, np.nan)], edges)
+    for row, values in zip(rows, (first, second)):
+        finite = values[np.isfinite(values)]
+        counts, _ = np.histogram(np.clip(finite, edges[0], edges[-1] - 1e-9), edges)
+        np.testing.assert_allclose(row, counts / counts.max())
+    assert rows[2].tolist() == [0.0] * 8  # a layer with no finite value: an empty row

@@ -120,3 +120,34 @@ def test_another_game_number_starts_that_game_afresh():
     assert game.params["guesses"] == "60"
     game.update(game=2)  # the same game number: nothing starts over
     assert game.params["guesses"] == "60"
+
+
+def test_the_hidden_numbers_reach_both_ends_and_halving_takes_the_middle():
+    numbers = {hidden_number(g) for g in range(3000)}
+    assert min(numbers) == LOW and max(numbers) == HIGH  # every whole number from 0 to 100 can be hidden
+    assert halving_guesses(51) == [50, 75, 62, 56, 53, 51]  # the middle of what is left, every time
+
+
+def test_reading_the_guesses_box():
+    assert read_guesses(", 50;; 100 ") == [50, 100]  # empty pieces skipped; 100 is allowed
+    with pytest.raises(ValueError, match=r"^guesses: 'fifty' is not a whole number; type whole numbers from 0 to 100, "
+                                         r"with commas between them, like 50, 25, 37$"):
+        read_guesses("10, fifty")
+    with pytest.raises(ValueError, match=r"^guesses: 101 is too big"):
+        read_guesses("101")
+
+
+def test_the_right_guess_keeps_what_was_possible_and_the_buttons_play():
+    turns, ignored, low, high = play(47, [50, 30, 47, 12])
+    assert (turns[-1].low, turns[-1].high) == (31, 49) and ignored == 1
+    game = HighLowGame(game=3, guess=40, guesses="")
+    game.make_guess()
+    assert game.params["guesses"] == "40" and len(game.state.turns) == 1
+    game.update(guess=60)
+    game.make_guess()
+    assert game.params["guesses"] == "40, 60"
+    game.new_game()
+    assert game.params["game"] == 4 and game.params["guesses"] == "" and game.state.turns == ()
+    hidden = hidden_number(4)
+    game.update(guesses=f"{hidden}, {hidden}")
+    assert game.state.found and game.state.ignored == 1

@@ -308,3 +308,107 @@ def test_a_small_rate_that_leaves_the_fruit_unsorted_is_called_too_slow():
     assert "Too slow" not in LineClassifier(rate=0.1).status
     apples, oranges = [t for t in LineClassifier().figure.data if t.name in ("apples", "oranges")]
     assert (apples.marker.color, oranges.marker.color) == ("#0072B2", "#E69F00")  # the shading's blue and orange
+
+
+def test_descent_costs_and_divergence_step_for_any_input_and_target():
+    i, y = 2.0, 1.0  # not the lesson's 1.5 and 0.5: the path must use the i and y it is given
+    weights, costs, diverged = descend(w0=0.2, rate=0.05, steps=30, i=i, y=y)
+    assert diverged is None and len(weights) == len(costs) == 31
+    np.testing.assert_allclose(costs, (i * weights - y) ** 2, rtol=1e-12)  # the last cost is the last weight's
+    assert weights[-1] == pytest.approx(y / i, abs=1e-6)
+    # rate 1.111…: each step multiplies the distance to 1/3 by 1 − 2·r·i² = −4, so |w| first passes 1,000 at step 6
+    weights, costs, diverged = descend(w0=0.8, rate=5 / 4.5, steps=60)
+    distances = np.abs(weights)
+    assert diverged == 6 and len(weights) == 7 and len(costs) == 7
+    assert distances[6] > 1000 >= distances[:6].max()
+    assert costs[-1] == pytest.approx((1.5 * weights[-1] - 0.5) ** 2, rel=1e-12)
+
+
+def test_each_regime_edge_belongs_to_the_regime_it_starts_even_a_rounding_away():
+    from bplab.explorers.guessing import EDGE
+
+    expected = {0.2: "slow", 0.5: "quick", 1.0: "in one turn", 2.0: "bouncing forever"}
+    below = {0.2: "too slow", 0.5: "slow", 1.0: "quick", 2.0: "bouncing"}
+    above = {0.2: "slow", 0.5: "quick", 1.0: "bouncing", 2.0: "flying off"}
+    for edge, name in expected.items():
+        # within EDGE of an edge counts as the edge (the slider's 0.2 may arrive as 0.20000000000000004) ...
+        assert regime(edge - EDGE) == regime(edge) == regime(edge + EDGE) == name, edge
+        # ... and a thousandth away does not
+        assert regime(edge - 1e-3) == below[edge] and regime(edge + 1e-3) == above[edge], edge
+
+
+def test_the_game_is_found_at_the_first_guess_less_than_one_away():
+    game = GuessingGame(fix=0.5, start=14, hidden=10, turns=6)
+    assert game.state.fix == 0.5
+    assert list(np.abs(game.state.guesses[:4] - 10)) == [4.0, 2.0, 1.0, 0.5]
+    assert game.state.found_at == 3  # exactly 1 away (turn 2) is not yet less than 1 away
+
+
+def test_the_start_page_curve_passes_through_every_slider_position():
+    from bplab.explorers.welcome import W_RANGE, WelcomeExplorer
+
+    explorer = WelcomeExplorer(w=0.5)
+    s, slider = explorer.state, explorer.controls["w"]
+    assert (s.curve_w[0], s.curve_w[-1]) == W_RANGE == (slider.low, slider.high)
+    np.testing.assert_allclose(np.diff(s.curve_w), slider.step)  # one curve point per slider step
+    np.testing.assert_allclose(s.curve_cost, (1.5 * s.curve_w - 0.5) ** 2, rtol=1e-12)
+    assert (s.cost, s.slope) == pytest.approx((0.0625, 0.75))  # C = (1.5·0.5 − 0.5)², C′ = 2·1.5·0.25
+
+
+def test_the_secant_state_holds_the_worked_numbers_and_the_whole_curve():
+    import warnings
+
+    explorer = SecantExplorer(formula="x**2", x0=1.0, dx=0.5)
+    s = explorer.state
+    assert (s.formula, s.derivative_text) == ("x**2", "2*x")
+    assert (s.y0, s.y1, s.secant_slope, s.exact_slope, s.backprop_slope) == pytest.approx((1.0, 2.25, 2.5, 2.0, 2.0))
+    assert len(s.curve_x) == 301 and (s.curve_x[0], s.curve_x[-1]) == pytest.approx((-1.5, 3.5))
+    np.testing.assert_allclose(s.curve_y, s.curve_x**2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log of the negative half of the curve: gaps, not warnings
+        logarithm = explorer.compute("log(x)", 1.0, 0.5).curve_y
+    assert np.isnan(logarithm[:91]).all() and np.isfinite(logarithm[91:]).all()  # x ≤ 0 up to index 90 (log 0 = −∞)
+    # the far end of the secant (x₀ + Δx) outside the function's domain is refused, not drawn
+    with pytest.raises(ValueError, match=r"not defined \(or infinite\) at x₀ = 0.5 or x₀ \+ Δx = -0.5; "
+                                         "move x₀ to where the function is defined"):
+        explorer.compute("log(x)", 0.5, -1.0)
+
+
+def test_the_neuron_and_its_line_on_hand_made_points():
+    from bplab import data
+
+    X, y = np.array([[1.0, 0.0], [0.0, 0.5], [-1.0, 0.0]]), np.array([1.0, 1.0, 0.0])
+    weights, bias = Value(np.array([0.5, 0.0])), Value(0.0)  # z = 0.5, 0 and −0.5
+    loss, predictions = neuron_loss(weights, bias, X, y, "step")
+    assert list(predictions) == [1, 0, 0]  # z = 0 is not above the line
+    assert loss.item() == pytest.approx(((1 - 1) ** 2 + (0 - 1) ** 2 + (0 - 0) ** 2) / 3)
+    # a step too large to stay finite: the run stops, its last loss is NaN and its accuracy is kept
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow is the lesson's divergence, said in the status line: no warning
+        history, losses, accuracies = train_line(X * 1e300, y, 1e10, 1.0, -1.0, 0.0, epochs=5)
+    assert len(history) == len(losses) == len(accuracies) < 7
+    assert np.isnan(losses[-1]) and accuracies[-1] == accuracies[-2] and not np.isfinite(history[-1]).all()
+    scaler = Scaler(mean=np.zeros(2), std=np.ones(2))
+    radius, colour = decision_line(np.array([1.0, 2.0, 0.5]), scaler)  # x₂ = −(x₁ + 0.5)/2
+    assert len(radius) == 2 and colour == pytest.approx(-(radius + 0.5) / 2)
+    vertical = decision_line(np.array([2.0, 0.9e-12, 1.0]), scaler)  # w₂ below 1e-12 counts as 0: x₁ = −b/w₁
+    assert list(vertical[0]) == [-0.5, -0.5]
+    assert decision_line(np.array([2.0, 1e-12, 1.0]), scaler)[0][0] != decision_line(np.array([2.0, 1e-12, 1.0]), scaler)[0][1]
+    assert decision_line(np.array([0.9e-12, 0.0, 1.0]), scaler) is None and decision_line(np.array([1e-12, 0.0, 1.0]), scaler) is not None
+    classifier = LineClassifier(output="step", epochs=3)
+    assert np.array_equal(classifier.state.y, data.apples_vs_oranges(80, seed=0)[1])
+    np.testing.assert_array_equal(classifier.state.X, data.apples_vs_oranges(80, seed=0)[0])
+    assert (classifier.state.history == classifier.state.history[0]).all()  # a step output: no gradient, no move
+    assert len(LineClassifier(points=2).state.X) == 2
+    with pytest.raises(ValueError, match="points: expected a whole number of at least 2, got 1"):
+        LineClassifier(points=1)
+
+
+def test_the_shading_is_sure_only_above_the_line_for_a_step_output():
+    from bplab.explorers.line_classifier import answer_probability
+
+    score = np.array([-1.0, 0.0, 0.5, 2.0])
+    assert answer_probability(score, "step").tolist() == [0.0, 0.0, 1.0, 1.0]
+    np.testing.assert_allclose(answer_probability(score, "sigmoid"), 1 / (1 + np.exp(-score)))

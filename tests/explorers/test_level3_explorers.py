@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -159,3 +160,29 @@ def test_a_shrinking_slider_limit_does_not_run_a_second_update():
 def test_a_variable_used_three_times_shows_its_three_shares():
     stepper = GraphStepper(formula="x*x + x", values="x=3", step=400)
     assert "∂f/∂x = 3 + 3 + 1 (from u, u, f: one share per use) = <b>7</b>" in stepper.status
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+def test_neuron_cost_is_the_textbook_formula_away_from_the_defaults(cost):
+    from bplab import Value
+
+    w, b, x, y = 0.7, -0.2, 2.0, 0.25  # x and y not 1 and 0, so that w·x and a − y are what they say
+    value, a = neuron_cost(Value(w), Value(b), cost, x=x, y=y)
+    expected_a = 1 / (1 + math.exp(-(w * x + b)))
+    expected = 0.5 * (expected_a - y) ** 2 if cost == "quadratic" else \
+        -(y * math.log(expected_a) + (1 - y) * math.log(1 - expected_a))
+    assert a == pytest.approx(expected_a, rel=1e-12) and value.item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_slowdown_explorer_keeps_each_costs_run():
+    explorer = SlowdownExplorer(w0=1.5, b0=-0.5, rate=0.3, epochs=20)
+    s = explorer.state
+    assert s.z0 == pytest.approx(1.0)
+    for cost in ("quadratic", "cross-entropy"):
+        outputs, costs, slopes = train_neuron(1.5, -0.5, 0.3, 20, cost)
+        np.testing.assert_array_equal(s.outputs[cost], outputs)
+        np.testing.assert_array_equal(s.costs[cost], costs)
+        np.testing.assert_array_equal(s.slopes[cost], slopes)
+        # the target is 0: the costs are ½a² and −ln(1 − a) of the outputs
+        expected = 0.5 * outputs**2 if cost == "quadratic" else -np.log1p(-outputs)
+        np.testing.assert_allclose(costs, expected, rtol=1e-10)

@@ -57,3 +57,14 @@ def test_one_output_is_a_gradient():
 def test_bad_settings_are_explained():
     with pytest.raises(ValueError, match="inputs: expected a number between 1 and 64"):
         ModeExplorer(inputs=0)
+
+
+def test_the_timings_are_of_the_two_jacobians():
+    from bplab.explorers.modes import best_time
+
+    nothing = best_time(lambda: None)
+    assert 0 <= nothing < 0.01
+    state = ModeExplorer(inputs=6, outputs=6).state
+    # building a 6 x 6 Jacobian takes six passes of a small network: far longer than doing nothing
+    assert state.forward_seconds > 20 * nothing and state.reverse_seconds > 20 * nothing
+    assert state.agree and state.column_matches and state.row_matches

@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from test_accessibility import CLASSES
 
 from bplab.explorers.base import Choice, Toggle
-from bplab.plain_figures import Grid, Panels, merge, plain_figure
+from bplab.plain_figures import Grid, Panels, decade_ticks, heatmap_z, log_axis_values, merge, plain_figure
 
 
 def checked(figure: go.Figure) -> go.Figure:
@@ -175,3 +175,27 @@ def test_panels_refuse_a_name_they_do_not_have() -> None:
         Panels({"a": ((0, 1), (0, 1))}, titles={"loss": "Loss"})
     with pytest.raises(ValueError, match="no panel 'b'; the panels are a"):
         Panels({"a": ((0, 1), (0, 1))}).axes("b")
+
+
+def test_heatmap_z_rounds_and_turns_what_json_cannot_carry_into_gaps():
+    finite = np.array([[0.12345, -2.0], [1 / 3, 7.0]])
+    z = heatmap_z(finite, 2)
+    assert isinstance(z, np.ndarray) and z.tolist() == [[0.12, -2.0], [0.33, 7.0]]
+    blown_up = np.array([[0.12345, np.nan], [np.inf, -np.inf]])
+    assert heatmap_z(blown_up, 3) == [[0.123, None], [None, None]]
+    assert json.dumps(heatmap_z(blown_up, 3)) == "[[0.123, null], [null, null]]"
+
+
+def test_decade_ticks_label_every_decade_until_they_would_crowd():
+    assert decade_ticks([0.5, 2.3, 0.06]) == {}  # under 2 decades: plotly's own 2, 3, 5 … (a decade may hold no 10ᵏ)
+    assert decade_ticks([0.5, 2.3, 0.01]) == {"dtick": 1}  # 2.4 decades: every power of ten
+    assert decade_ticks([1e-3, None, np.nan, 0.0, -4.0, 1e5]) == {"dtick": 1}  # 8 decades: still every one
+    assert decade_ticks([1e-3, 1e6]) == {"dtick": 2}  # 9 decades: every second power
+    assert decade_ticks([1e-2, np.inf, 1e30]) == {"dtick": 4}  # a blown-up run: 32 decades, 8 steps
+    assert decade_ticks([]) == decade_ticks([None, np.nan]) == {"dtick": 1}
+    assert decade_ticks(np.array([[1e-8, 1.0], [1e8, 1.0]]), most_labels=4) == {"dtick": 4}
+
+
+def test_log_axis_values_leave_gaps_where_a_log_axis_has_no_place():
+    assert log_axis_values(np.array([2.5, 0.0, -1.0, np.nan, np.inf, 1e-300])) == [2.5, None, None, None, None, 1e-300]
+    assert log_axis_values([3]) == [3.0] and isinstance(log_axis_values([3])[0], float)

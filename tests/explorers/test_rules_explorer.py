@@ -49,3 +49,16 @@ def test_the_runs_advance_together_in_pieces():
 def test_a_bad_setting_names_the_control():
     with pytest.raises(ValueError, match=r"probes: expected a number between 1 and 64"):
         LearningRulesExplorer(probes=0)
+
+
+def test_the_task_is_the_lessons_moons_and_the_state_keeps_the_settings(explorer):
+    from bplab import data
+
+    X, X_test, y, y_test = moons_task()
+    assert (len(X), len(X_test)) == (210, 90)  # 300 points, 30% held out
+    points, labels = data.moons(300, noise=0.15, seed=0)
+    expected = data.train_test_split(points, labels, test_fraction=0.3, seed=0)
+    for got, wanted in zip((X, X_test, y, y_test), expected):
+        np.testing.assert_array_equal(got, wanted)
+    assert not np.array_equal(moons_task(seed=1)[0], X)
+    assert explorer.state.params == {"steps": 40, "rate": 0.5, "probes": 4}

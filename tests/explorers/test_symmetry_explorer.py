@@ -48,3 +48,12 @@ def test_the_run_arrives_in_pieces():
 def test_a_bad_setting_names_the_control():
     with pytest.raises(ValueError, match=r"momentum: expected a number between 0 and 0.95"):
         SymmetryExplorer(momentum=0.99)
+
+
+def test_every_control_reaches_the_run():
+    frames = SymmetryExplorer(seed=1).compute_steps(seed=3, rate=0.3, momentum=0.5)
+    state = next(frames)()
+    assert state.params == {"seed": 3, "rate": 0.3, "momentum": 0.5}
+    runs = paper.train(paper.symmetry_task(), [3], PIECE, paper.Procedure(rate=0.3, momentum=0.5), record_every=10)
+    assert state.runs.sweeps == PIECE and state.runs.record_every == 10
+    np.testing.assert_allclose(state.runs.error_curves[0], runs.error_curves[0], rtol=1e-12)

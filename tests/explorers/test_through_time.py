@@ -164,3 +164,31 @@ def test_bad_settings_are_explained():
         gradients_through_time("relu", np.eye(2), np.zeros((2, 1, 2)), np.ones((1, 2)))
     with pytest.raises(ValueError, match="steps: expected a number between 5 and 200"):
         TimeExplorer(steps=1000)
+
+
+def test_the_computation_keeps_its_settings_and_stays_quiet_when_it_explodes():
+    import warnings
+
+    explorer = TimeExplorer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow to inf and inf − inf are expected here: no warnings printed
+        exploding = explorer.compute(nonlinearity="linear", matrix="random Gaussian", scale=40.0, steps=200, input_size=1.0,
+                                     clip=True, seed=3)
+    assert not math.isfinite(exploding.weight_gradient_norm)
+    assert exploding.params == dict(nonlinearity="linear", matrix="random Gaussian", scale=40.0, steps=200, input_size=1.0,
+                                    clip=True, seed=3)
+    assert exploding.mean_slope == 1.0  # a linear layer's slope
+    one_step = explorer.compute(nonlinearity="tanh", matrix="scaled orthogonal", scale=1.0, steps=1, input_size=1.0,
+                                clip=False, seed=0)
+    assert len(one_step.gradient_norms) == len(one_step.contributions) == 1
+    silent = explorer.compute(nonlinearity="tanh", matrix="scaled orthogonal", scale=1.0, steps=5, input_size=0.0,
+                              clip=True, seed=0)  # no input: every state, and so dL/dW, is 0; nothing to clip
+    assert silent.weight_gradient_norm == 0.0 and silent.clip_factor == 1.0
+
+
+def test_unknown_settings_are_named_with_the_choices():
+    with pytest.raises(ValueError, match=r"^matrix: expected one of 'scaled orthogonal', 'random Gaussian', got 'eye'$"):
+        recurrent_matrix("eye", 1.0, 0)
+    inputs = np.zeros((2, BATCH, HIDDEN))
+    with pytest.raises(ValueError, match=r"^nonlinearity: expected one of 'tanh', 'linear', got 'relu'$"):
+        gradients_through_time("relu", np.eye(HIDDEN), inputs, np.ones((BATCH, HIDDEN)))

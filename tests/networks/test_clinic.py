@@ -118,3 +118,56 @@ def test_bad_settings_are_explained():
         clinic.make_model(replace(Settings(), activation="gelu"))
     with pytest.raises(ValueError, match="reduction: expected 'mean' or 'sum'"):
         train(replace(Settings(), reduction="max"))
+
+
+def test_the_dashboard_log_axes_never_stack_their_labels(runs):
+    from bplab.explorers.clinic import CHANCE_LOSS, dashboard
+
+    def tick_steps(axis, values):
+        shown = [v for v in values if v is not None and np.isfinite(v) and v > 0]
+        decades = math.log10(max(shown)) - math.log10(min(shown))
+        if axis.dtick is None:  # plotly's own ticks, for less than two decades (whole decades would show one or none)
+            assert decades < 2
+            return 0
+        return decades / axis.dtick
+
+    for record in runs.values():
+        figure = dashboard(record)
+        loss_axis, ratio_axis = figure.layout.yaxis, figure.layout.yaxis3
+        losses = [t for t in figure.data if t.name == "training loss"][0].y
+        ratios = [v for t in figure.data if t.name and t.name.startswith("layer") and t.yaxis == "y3" for v in t.y]
+        assert tick_steps(loss_axis, list(losses) + [CHANCE_LOSS]) <= 8
+        assert tick_steps(ratio_axis, ratios + [1e-3]) <= 8
+    assert dashboard(runs["healthy"]).layout.yaxis.dtick is None  # a healthy loss, 2.3 down to 0.1: plotly's ticks
+    steps = [dashboard(record).layout.yaxis3.dtick for record in runs.values()]
+    assert max(step for step in steps if step is not None) > 1, steps  # a broken run spans > 8 decades of ratios
+
+
+def test_the_gallery_trains_each_case_once_and_shows_that_cases_run(runs):
+    gallery = GalleryExplorer(case="A")
+    first = gallery.state
+    assert first[0] == "A" and first[1].settings == case("A")
+    assert first[1].losses == runs["A"].losses  # the case's own run, the same numbers as training it directly
+    gallery.update(case="B")
+    assert gallery.state[0] == "B" and gallery.state[1].settings == case("B")
+    gallery.update(case="A")
+    assert gallery.state[1] is first[1]  # trained once, then remembered
+    assert GalleryExplorer(case="A").state[1] is first[1]  # across explorers too
+
+
+def test_every_clinic_control_reaches_the_settings_and_the_progress_line():
+    chosen = dict(lr=0.5, init_scale=3.0, activation="tanh", hidden_bias=-2.0, zero_grad=False, average_loss=False,
+                  normalize_inputs=False, shuffle_labels=True, epochs=7)
+    assert ClinicExplorer.settings(**chosen) == Settings(lr=0.5, init_scale=3.0, activation="tanh", hidden_bias=-2.0,
+                                                         zero_grad=False, reduction="sum", normalize_inputs=False,
+                                                         shuffle_labels=True, epochs=7)
+    assert ClinicExplorer.settings(**{**chosen, "average_loss": True}).reduction == "mean"
+    explorer = ClinicExplorer(epochs=3)
+    progress, reached = [], []
+    for frame in explorer.compute_steps(**{**explorer.params, "epochs": 3}):  # a record trains on between frames
+        record = frame()
+        progress.append(explorer.progress(record))
+        reached.append(explorer.reached(record)["epochs"])
+        done = record.epochs_done
+    assert progress[0] == "epoch 0 of 3" and "epoch 2 of 3" in progress and progress[-1] == ""
+    assert reached[0] == 1 and reached[-1] == done == 3  # stopped before the first epoch ended: 1, the slider's least
