@@ -372,3 +372,56 @@ def test_the_widget_runs_a_long_race_as_a_job(monkeypatch):
     race, shown = run_async(scenario)
     assert shown[0] == 100 and shown[-1] == 500  # the first piece at once, the finished race last
     assert race.state.steps_done == 500 and race._error_widget.value == "" and "Working" not in race.status
+
+
+def _spectral_radius(matrix: np.ndarray) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.4, 0.9, 1.3, 2.5])
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_the_rates_are_the_spectral_radii_of_each_methods_step(lr, momentum):
+    from bplab.explorers.optimizer_race import heavy_ball_rate, nesterov_rate, plain_descent_rate
+
+    eigenvalues = (0.1, 1.0)  # on f = λ x²/2 each method's step is a linear map of its state: the rate is its radius
+    plain = max(abs(1 - lr * lam) for lam in eigenvalues)
+    heavy = max(_spectral_radius(np.array([[1 + momentum - lr * lam, -momentum], [1.0, 0.0]])) for lam in eigenvalues)
+    # PyTorch's Nesterov on the state (θ, b): b ← μb + λθ, θ ← θ − η(λθ + μb)
+    nesterov = max(_spectral_radius(np.array([[1 - lr * lam * (1 + momentum), -lr * momentum * momentum],
+                                              [lam, momentum]])) for lam in eigenvalues)
+    assert float(plain_descent_rate(lr, eigenvalues)) == pytest.approx(plain, rel=1e-12)
+    assert float(heavy_ball_rate(lr, momentum, eigenvalues)) == pytest.approx(heavy, rel=1e-7)
+    assert float(nesterov_rate(lr, momentum, eigenvalues)) == pytest.approx(nesterov, rel=1e-7)
+
+
+def test_the_theory_panel_holds_the_rates_at_the_settings_and_at_the_best_ones():
+    from bplab.explorers.optimizer_race import (best_momentum, best_plain_descent, heavy_ball_rate, nesterov_limit,
+                                                nesterov_rate, plain_descent_rate, quadratic_theory)
+
+    land = Landscape("ravine", 10.0, 2.0)
+    theory = quadratic_theory(land, 0.3, 0.6)
+    assert (theory.lam_min, theory.lam_max, theory.limit) == pytest.approx((0.2, 2.0, 1.0))
+    assert theory.sgd_rate == pytest.approx(float(plain_descent_rate(0.3, (0.2, 2.0))))
+    assert theory.momentum_rate == pytest.approx(float(heavy_ball_rate(0.3, 0.6, (0.2, 2.0))))
+    assert theory.nesterov_rate == pytest.approx(float(nesterov_rate(0.3, 0.6, (0.2, 2.0))))
+    assert theory.nesterov_limit == pytest.approx(nesterov_limit(0.6, 2.0))
+    assert (theory.best_lr, theory.best_rate) == pytest.approx(best_plain_descent(0.2, 2.0))
+    assert (theory.best_momentum_lr, theory.best_momentum, theory.best_momentum_rate) == pytest.approx(best_momentum(0.2, 2.0))
+    curve = theory.curve_lr
+    assert curve[0] == pytest.approx(min(0.3 / 2, 1.0 / 100)) and curve[-1] == pytest.approx(max(0.3 * 2, 1.0 * 3))
+    assert np.all(np.diff(curve) > 0) and {theory.best_lr, theory.limit, 0.3} <= set(curve.tolist())
+    np.testing.assert_allclose(theory.curve_sgd, plain_descent_rate(curve, (0.2, 2.0)))
+    np.testing.assert_allclose(theory.curve_momentum, heavy_ball_rate(curve, 0.6, (0.2, 2.0)))
+    np.testing.assert_allclose(theory.curve_nesterov, nesterov_rate(curve, 0.6, (0.2, 2.0)))
+    # PyTorch's Nesterov reaches rate 1 exactly at its limit, and diverges above it
+    limit = nesterov_limit(0.6, 2.0)
+    assert float(nesterov_rate(limit, 0.6, (2.0,))) == pytest.approx(1.0, abs=1e-7)
+    assert float(nesterov_rate(limit * 1.01, 0.6, (2.0,))) > 1.0
+
+
+def test_first_below_names_the_first_step_under_the_level():
+    from bplab.explorers.optimizer_race import first_below
+
+    assert first_below(np.array([3.0, 1.0, 0.5, 0.1]), 0.5) == "3"  # 0.5 is not below 0.5
+    assert first_below(np.array([0.4, 1.0]), 0.5) == "0"
+    assert first_below(np.array([3.0, 2.0]), 0.5) == "never"
