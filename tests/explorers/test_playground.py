@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -193,3 +194,23 @@ def test_an_unsure_guess_under_squared_error_scores_one_over_the_classes(dataset
                     activation_1="relu", activation_2="relu", activation_3="relu")
     message = Playground(init_scale=10.0, dataset=dataset, **settings).state.run.message
     assert f"against about {guess} for an unsure guess" in message
+
+
+def test_a_divergence_blames_the_start_only_when_the_untrained_loss_was_ten_guesses_off():
+    from types import SimpleNamespace
+
+    def run(first_loss, classes):
+        return SimpleNamespace(model=SimpleNamespace(layers=[SimpleNamespace(out_features=classes)]),
+                               train_loss=[first_loss])
+
+    p = {"loss": "cross-entropy", "init_scale": 4.0, "rate": 0.3}
+    guess = math.log(3)  # an unsure guess over 3 classes
+    start = Playground._blame(run(10 * guess * 1.001, 3), p, "epoch 2", "the loss became NaN")
+    assert start.startswith("diverged at epoch 2: the loss became NaN; the starting weights are too large (init scale 4)")
+    assert f"against about {guess:.2g} for an unsure guess" in start
+    rate = Playground._blame(run(10 * guess * 0.999, 3), p, "epoch 2", "the loss became NaN")
+    assert rate == "diverged at epoch 2: the loss became NaN; the learning rate (0.3) is probably too large; try a smaller one"
+    assert "starting weights" in Playground._blame(run(float("inf"), 3), p, "epoch 1", "x")
+    squared = {**p, "loss": "squared error"}  # an unsure guess costs 1/C there: 0.5 for 2 classes
+    assert "starting weights" in Playground._blame(run(5.01, 2), squared, "epoch 1", "x")
+    assert "learning rate" in Playground._blame(run(4.99, 2), squared, "epoch 1", "x")
