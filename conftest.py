@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.ci_skips"]  # with CI=true a skipped test fails
+
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 ROOT = Path(__file__).resolve().parent

@@ -3,11 +3,14 @@ modes follow the umask, filesystem errors name the learner's path, old manifests
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
 import os
 import stat
+import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -179,6 +182,25 @@ def test_a_folder_copied_by_the_previous_version_with_a_new_file_is_not_told_twi
     ]
 
 
+@pytest.mark.parametrize("learner_did", ["deleted", "edited"])
+def test_a_folder_copied_by_the_previous_version_is_offered_again_a_new_file_that_no_longer_holds_it(
+    shipped: Path, folder: Path, learner_did: str
+) -> None:
+    ship(shipped, "v2")
+    (folder / "2_high_school").mkdir(parents=True)
+    (folder / ONE_WEIGHT).write_bytes(notebook("my notes"))
+    if learner_did == "edited":
+        (folder / NEW).write_bytes(notebook("v2 with my notes"))
+    # 0.1.0 wrote v2 beside the edited notebook and listed it; since then the learner deleted or edited it
+    format_1_manifest(folder, {ONE_WEIGHT: notebook("one weight v1"), NEW: notebook("v2")})
+    code, said = run("copy", str(folder))
+    offered = NEW if learner_did == "deleted" else "2_high_school/03_one_weight_network.new-2.ipynb"
+    assert code == 0 and f"so its new version is beside it: {offered}" in said
+    assert (folder / offered).read_bytes() == notebook("v2")
+    if learner_did == "edited":
+        assert (folder / NEW).read_bytes() == notebook("v2 with my notes")
+
+
 def test_a_folder_copied_by_the_previous_version_gets_a_real_update(shipped: Path, folder: Path) -> None:
     (folder / "2_high_school").mkdir(parents=True)
     (folder / ONE_WEIGHT).write_bytes(notebook("my notes"))
@@ -288,14 +310,91 @@ def test_a_folder_that_cannot_be_written_names_it(
     assert f"cannot write {folder / ONE_WEIGHT}" in message and "chmod u+rwx" in message
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions")
-def test_a_real_read_only_folder(shipped: Path, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def as_if_not_root(function: Callable[[], object]) -> object:
+    """``function()``, where permission bits hold: as root, in a forked child without the capabilities that
+    let root ignore them (Linux's CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH); its result comes back pickled."""
+    if os.geteuid() != 0:
+        return function()
+    import ctypes
+    import pickle
+    import signal
+    import traceback
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    reader, writer = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork() in a process with threads (xdist's)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and always exits at once
+        status = 1
+        try:
+            signal.alarm(60)  # a child stuck (a lock held by another thread at the fork) ends, and the parent sees why
+            os.close(reader)
+            try:
+                header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+                data = (ctypes.c_uint32 * 6)()  # two words of (effective, permitted, inheritable)
+                if libc.capget(header, data) != 0:
+                    raise OSError(ctypes.get_errno(), "capget")
+                data[0] &= ~((1 << 1) | (1 << 2))  # effective: no DAC_OVERRIDE (1), no DAC_READ_SEARCH (2)
+                if libc.capset(header, data) != 0:
+                    raise OSError(ctypes.get_errno(), "capset")
+                outcome = ("returned", function())
+            except BaseException:  # noqa: BLE001 - sent to the parent, which raises it
+                outcome = ("raised", traceback.format_exc())
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(pickle.dumps(outcome))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        received = pipe.read()
+    _, wait_status = os.waitpid(child, 0)
+    if not received:
+        raise AssertionError(f"the child without root's permission override sent nothing "
+                             f"(exit code {os.waitstatus_to_exitcode(wait_status)})")
+    kind, value = pickle.loads(received)
+    if kind == "raised":
+        raise AssertionError(f"the child without root's permission override raised:\n{value}")
+    return value
+
+
+LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux permission bits and capabilities")
+
+
+@LINUX_ONLY
+def test_as_if_not_root_really_respects_permission_bits(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o555)
+    try:
+        def try_to_write() -> str:
+            try:
+                (locked / "file").write_text("x")
+            except PermissionError:
+                return "refused"
+            return "written"
+        assert as_if_not_root(try_to_write) == "refused"
+    finally:
+        os.chmod(locked, 0o755)
+    assert not (locked / "file").exists()
+
+
+@LINUX_ONLY
+def test_a_real_read_only_folder(shipped: Path, folder: Path) -> None:
     run("copy", str(folder))
     (folder / ONE_WEIGHT).write_bytes(notebook("my notes"))
+
+    def reset_in_read_only_folder() -> tuple[int, str]:
+        errors = io.StringIO()
+        with contextlib.redirect_stderr(errors):
+            code, _ = run("copy", str(folder), "--reset", ONE_WEIGHT)
+        return code, errors.getvalue()
+
     os.chmod(folder / "2_high_school", 0o555)
     try:
-        code, _ = run("copy", str(folder), "--reset", ONE_WEIGHT)
+        code, error = as_if_not_root(reset_in_read_only_folder)
     finally:
         os.chmod(folder / "2_high_school", 0o755)
-    error = capsys.readouterr().err
     assert code == 2 and str(folder / ONE_WEIGHT) in error and ".tmp" not in error and "chmod" in error
+    assert (folder / ONE_WEIGHT).read_bytes() == notebook("my notes")  # nothing the learner wrote is lost

@@ -6,6 +6,7 @@ mutation testing (bench/mutation.py) showed that a report or manifest entry coul
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from datetime import datetime
@@ -14,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from bplab.app.course_copy import MANIFEST_NAME, copy_course, reset_notebook
-from bplab.app.hints import bplab_command
+from bplab.app.hints import bplab_command, shell_word
 from bplab.app.safe_files import CourseCopyError
 
 START, ONE = "00_start_here.ipynb", "2_high_school/03_one_weight_network.ipynb"
+NEW, NEW_2, NEW_3 = (f"2_high_school/03_one_weight_network.{tag}.ipynb" for tag in ("new", "new-2", "new-3"))
 NOW = datetime(2026, 11, 30, 9, 5, 7)
 
 
@@ -85,11 +87,7 @@ def test_a_count_adds_every_kind(tmp_path, source):
 
 
 def test_a_reset_saves_the_learners_version_and_clears_bplabs_new_files(tmp_path, source):
-    folder = tmp_path / "course"
-    copy_course(folder, source=source, version="1")
-    (folder / ONE).write_bytes(b"my notes")
-    (source / ONE).write_bytes(b"one v2")
-    copy_course(folder, source=source, version="1")  # offers one v2 as .new
+    folder = edited_then_offered(tmp_path, source)  # one v2 offered as .new
     (folder / "2_high_school/03_one_weight_network.backup-20261130-090507.ipynb").write_bytes(b"older backup")
     report = reset_notebook(folder, "03_one_weight_network", source=source, version="2", now=NOW)
     backup = "2_high_school/03_one_weight_network.backup-20261130-090507-2.ipynb"  # the first name was taken
@@ -151,3 +149,124 @@ def test_folders_that_cannot_hold_the_course_say_why(tmp_path, source):
     with pytest.raises(CourseCopyError) as info:
         reset_notebook(folder, START, source=source, version="1", now=NOW)
     assert str(info.value) == f"{folder / START} is a folder, not a notebook. Rename it and run the reset again."
+
+
+def test_a_course_folder_that_cannot_be_created_says_why_and_what_to_do(tmp_path, source, monkeypatch):
+    folder = tmp_path / "course"
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    with pytest.raises(CourseCopyError) as info:
+        copy_course(folder, source=source, version="1")
+    parent = shell_word(str(tmp_path))
+    assert str(info.value) == (
+        f"cannot create the course folder {folder}: Permission denied. Your user may not do that there. "
+        f"Check who owns it (ls -ld {parent}) and give yourself access (chmod u+rwx {parent}), "
+        f"or use a course folder of your own: {bplab_command('copy', '~/bplab-course')}")
+
+
+def test_a_copy_records_what_it_wrote_and_what_was_shipped_even_for_a_file_already_in_place(tmp_path, source):
+    folder = tmp_path / "course"
+    copy_course(folder, source=source, version="1")
+    (folder / MANIFEST_NAME).unlink()  # e.g. deleted with other hidden files: bplab's files look unknown
+    again = copy_course(folder, source=source, version="1")
+    assert again.unchanged == [START, ONE]
+    written = manifest_of(folder)
+    assert written["files"] == written["shipped"] == {START: digest(b"start v1"), ONE: digest(b"one v1")}
+
+    # So bplab knows its files again: a release updates the untouched notebook, an edited one is kept quietly.
+    (folder / START).write_bytes(b"my notes")
+    (source / ONE).write_bytes(b"one v2")
+    later = copy_course(folder, source=source, version="1")
+    assert (later.updated, later.kept, later.offered) == ([ONE], [START], [])
+
+
+def edited_then_offered(tmp_path: Path, source: Path) -> Path:
+    """A course copied, ONE edited by the learner, then v2 of ONE shipped: the copy offers it as NEW."""
+    folder = tmp_path / "course"
+    copy_course(folder, source=source, version="1")
+    (folder / ONE).write_bytes(b"my notes")
+    (source / ONE).write_bytes(b"one v2")
+    assert copy_course(folder, source=source, version="1").offered == [(ONE, NEW)]
+    return folder
+
+
+def test_an_offered_version_is_recorded_so_a_new_file_deleted_at_once_stays_deleted(tmp_path, source):
+    folder = edited_then_offered(tmp_path, source)
+    written = manifest_of(folder)
+    # files: what bplab last wrote at ONE (v1; the learner's notes are theirs); shipped: the version just offered
+    assert (written["files"][ONE], written["shipped"][ONE]) == (digest(b"one v1"), digest(b"one v2"))
+
+    (folder / NEW).unlink()  # the learner does not want it
+    quiet = copy_course(folder, source=source, version="1")
+    assert (quiet.kept, quiet.offered) == ([ONE], []) and not (folder / NEW).exists()
+
+
+def test_each_release_goes_beside_the_edited_notebook_without_touching_the_learners_new_files(tmp_path, source):
+    folder = edited_then_offered(tmp_path, source)
+    (folder / NEW).write_bytes(b"my notes on v2")
+    (source / ONE).write_bytes(b"one v3")
+    assert copy_course(folder, source=source, version="1").offered == [(ONE, NEW_2)]
+    (folder / NEW_2).write_bytes(b"my notes on v3")
+    (source / ONE).write_bytes(b"one v4")
+    assert copy_course(folder, source=source, version="1").offered == [(ONE, NEW_3)]
+    assert [(folder / name).read_bytes() for name in (ONE, NEW, NEW_2, NEW_3)] == [
+        b"my notes", b"my notes on v2", b"my notes on v3", b"one v4"]
+
+
+def test_a_reset_clears_the_untouched_new_versions_of_that_notebook_and_of_no_other(tmp_path):
+    source = tmp_path / "shipped"  # two notebooks of the same name, in two folders
+    for part in ("a", "b"):
+        (source / part).mkdir(parents=True)
+        (source / part / "lesson.ipynb").write_bytes(b"v1")
+    folder = tmp_path / "course"
+    copy_course(folder, source=source, version="1")
+    for part in ("a", "b"):
+        (folder / part / "lesson.ipynb").write_bytes(b"my notes")
+        (source / part / "lesson.ipynb").write_bytes(b"v2")
+    copy_course(folder, source=source, version="1")
+    (folder / "a/lesson.new.ipynb").write_bytes(b"my notes on v2")
+    for part in ("a", "b"):
+        (source / part / "lesson.ipynb").write_bytes(b"v3")
+    offered = copy_course(folder, source=source, version="1").offered
+    assert offered == [("a/lesson.ipynb", "a/lesson.new-2.ipynb"), ("b/lesson.ipynb", "b/lesson.new.ipynb")]
+
+    report = reset_notebook(folder, "a/lesson", source=source, version="1", now=NOW)
+    assert (report.removed, report.left) == (["a/lesson.new-2.ipynb"], ["a/lesson.new.ipynb"])
+    assert not (folder / "a/lesson.new-2.ipynb").exists()
+    assert (folder / "a/lesson.new.ipynb").read_bytes() == b"my notes on v2"
+    assert (folder / "b/lesson.new.ipynb").read_bytes() == b"v3"  # another notebook's: untouched, still bplab's
+    assert manifest_of(folder)["files"]["b/lesson.new.ipynb"] == digest(b"v3")
+
+
+def test_a_reset_removes_a_new_file_holding_the_restored_version_even_when_the_manifest_is_lost(tmp_path, source):
+    folder = edited_then_offered(tmp_path, source)  # one v2 offered as .new
+    (folder / MANIFEST_NAME).unlink()
+    report = reset_notebook(folder, ONE, source=source, version="1", now=NOW)
+    assert (report.removed, report.left) == ([NEW], []) and not (folder / NEW).exists()
+    assert (folder / ONE).read_bytes() == b"one v2"  # the same bytes: nothing lost
+
+
+def test_a_reset_removes_bplabs_untouched_new_file_from_an_earlier_release(tmp_path, source):
+    folder = edited_then_offered(tmp_path, source)  # one v2 offered as .new
+    (source / ONE).write_bytes(b"one v3")  # bplab is upgraded, and the learner resets without copying first
+    report = reset_notebook(folder, ONE, source=source, version="1", now=NOW)
+    assert (report.removed, report.left) == ([NEW], []) and not (folder / NEW).exists()
+    assert (folder / ONE).read_bytes() == b"one v3"
+
+
+def test_a_reset_forgets_a_new_file_the_learner_deleted_and_still_checks_the_next(tmp_path, source):
+    folder = tmp_path / "course"
+    copy_course(folder, source=source, version="1")
+    (folder / ONE).write_bytes(b"my notes")
+    (source / ONE).write_bytes(b"one v2")
+    copy_course(folder, source=source, version="1")  # .new
+    (folder / NEW).write_bytes(b"my notes on v2")
+    (source / ONE).write_bytes(b"one v3")
+    copy_course(folder, source=source, version="1")  # .new-2, which sorts before .new
+    (folder / NEW_2).unlink()
+    report = reset_notebook(folder, ONE, source=source, version="1", now=NOW)
+    assert (report.removed, report.left) == ([], [NEW])
+    assert NEW_2 not in manifest_of(folder)["files"] and NEW in manifest_of(folder)["files"]

@@ -72,3 +72,15 @@ def test_an_unknown_name_offers_close_matches_or_the_whole_course():
     assert refused("zzz") == ("NOTEBOOK: 'zzz' is not a notebook of the course. The course has: "
                               + ", ".join(COURSE) + ".")
     assert refused("zzz", []) == "NOTEBOOK: 'zzz' is not a notebook of the course. The course has: (no notebooks)."
+
+
+def test_a_misspelt_name_gets_the_five_closest_suggestions():
+    course = [f"lesson_{number}.ipynb" for number in range(1, 9)]  # eight close matches
+    assert refused("lesson_0", course) == (
+        "NOTEBOOK: 'lesson_0' is not a notebook of the course. Did you mean: lesson_8.ipynb, lesson_7.ipynb, "
+        "lesson_6.ipynb, lesson_5.ipynb, lesson_4.ipynb?")  # equally close: difflib puts the later name first
+
+
+def test_a_name_typed_with_ipynb_is_not_given_a_second_one():
+    assert refused("notes.ipynb", ["notes.ipynb.ipynb"]) == (
+        "NOTEBOOK: 'notes.ipynb' is not a notebook of the course. Did you mean: notes.ipynb.ipynb?")

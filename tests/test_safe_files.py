@@ -184,3 +184,17 @@ def test_the_temporary_file_sits_beside_the_target_and_goes_on_any_interruption(
     with pytest.raises(KeyboardInterrupt):
         safe_files.write_atomic(target, b"more")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.ipynb"] and target.read_bytes() == b"data"
+
+
+def test_an_interruption_just_after_the_rename_is_still_reported_as_the_interruption(tmp_path, monkeypatch):
+    target = tmp_path / "lesson.ipynb"
+    real_replace = os.replace
+
+    def renamed_then_interrupted(source, destination):
+        real_replace(source, destination)  # the temporary file is gone: it is the target now
+        raise KeyboardInterrupt  # Ctrl-C arriving before write_atomic returns
+
+    monkeypatch.setattr(safe_files.os, "replace", renamed_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):  # not a FileNotFoundError about the temporary file
+        safe_files.write_atomic(target, b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.ipynb"] and target.read_bytes() == b"data"

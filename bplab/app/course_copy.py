@@ -240,7 +240,7 @@ def find_notebook(name: str, available: list[str]) -> str:
     by_file = [path for path in available if PurePosixPath(path).name in variants]
     if len(by_file) == 1:
         return by_file[0]
-    if len(by_file) > 1:
+    if by_file:  # two or more: a single one was returned above
         raise CourseCopyError(
             f"NOTEBOOK: {name!r} names {len(by_file)} notebooks: {', '.join(by_file)}. "
             "Give the path inside the course, e.g. " + by_file[0]

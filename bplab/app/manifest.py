@@ -81,4 +81,5 @@ def write_manifest(folder: Path, manifest: Manifest, version: str) -> None:
         "files": dict(sorted(manifest.files.items())),
         "shipped": dict(sorted(manifest.shipped.items())),
     }
-    write_atomic(Path(folder) / MANIFEST_NAME, (json.dumps(payload, indent=1) + "\n").encode("utf-8"))
+    text = json.dumps(payload, indent=1) + "\n"
+    write_atomic(Path(folder) / MANIFEST_NAME, text.encode("utf-8"))  # equivalent mutant: "UTF-8" is the same codec
