@@ -52,6 +52,9 @@ class Value:
             raise TypeError(f"name: expected a string or None, got {type(name).__name__} {short_repr(name)}")
         self.data: np.ndarray = as_float_array(data)
         self.name = name
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad: expected True or False, got {type(requires_grad).__name__} "
+                            f"{short_repr(requires_grad)}")
         self.requires_grad = bool(requires_grad)
         self._grad: np.ndarray | None = None
         self._op: Primitive | None = None
@@ -125,6 +128,7 @@ class Value:
             visited.add(key)
             stack.append((node, True))
             for parent in node._parents:
+                # (a parent pushed although visited would be skipped when popped: the check saves the pushes)
                 if (parent.requires_grad or not needing_gradient) and id(parent) not in visited:
                     stack.append((parent, False))
         return order
@@ -160,8 +164,11 @@ class Value:
         ``wanted`` (``id -> None``) receives the total gradient of each node it names instead.
 
         With ``create_graph`` the VJPs run on Values (the node, its parents and the gradient), so the
-        gradients are Values whose own graph can be differentiated again."""
+        gradients are Values whose own graph can be differentiated again (only for ``wanted`` nodes)."""
         if create_graph:
+            if wanted is None:
+                raise ValueError("create_graph: gradients that are Values are given for wanted nodes only; "
+                                 "use bplab.gradients(output, inputs, create_graph=True)")
             with enable_grad():
                 self._recorded_reverse_pass(seed if isinstance(seed, Value) else Value(seed, requires_grad=False), wanted)
             return
@@ -211,22 +218,23 @@ class Value:
                 leads.add(id(node))
         return leads
 
-    def _recorded_reverse_pass(self, seed: Value, wanted: dict[int, Any] | None) -> None:
-        """The reverse pass with every VJP applied to Values, so that it is recorded like any computation."""
-        relevant = self._leading_to(wanted) if wanted is not None else None
+    def _recorded_reverse_pass(self, seed: Value, wanted: dict[int, Any]) -> None:
+        """The reverse pass with every VJP applied to Values, so that it is recorded like any computation
+        (only :func:`gradients` asks for it, always with the nodes it wants)."""
+        relevant = self._leading_to(wanted)
         pending: dict[int, Value] = {id(self): seed}
         for node in reversed(self.topological_order(needing_gradient=True)):
             if id(node) not in pending:  # no gradient reached it (it leads to no wanted node)
                 continue
             g = pending.pop(id(node))
-            if wanted is not None and id(node) in wanted:
+            if id(node) in wanted:
                 wanted[id(node)] = g
             op = node._op
             if op is None:
                 continue
             parents = node._parents
             for index, parent in enumerate(parents):
-                if not parent.requires_grad or (relevant is not None and id(parent) not in relevant):
+                if not parent.requires_grad or id(parent) not in relevant:
                     continue
                 try:
                     contribution = op.vjps[index](g, node, *parents, **node._params)
@@ -473,7 +481,7 @@ def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None,
     seed = output._seed(gradient.data if isinstance(gradient, Value) else gradient, "gradients")
     if create_graph and isinstance(gradient, Value):
         seed = gradient  # a recorded starting gradient: the result depends on it too (the double-VJP trick)
-    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)
+    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)  # (store=None reads as False too)
     if create_graph:
         return [Value(np.zeros_like(x.data), requires_grad=False) if wanted[id(x)] is None else wanted[id(x)]
                 for x in inputs]
@@ -532,7 +540,8 @@ class _ValueFunctions:
 
     def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Value:
         x = self._value(x)
-        return x + np.zeros(shape, dtype=x.data.dtype)  # add broadcasts, and its VJP sums the copies back
+        # add broadcasts, and its VJP sums the copies back (x - 0 would do the same but keep a −0.0's sign)
+        return x + np.zeros(shape, dtype=x.data.dtype)
 
     def swap_last_axes(self, x: Any) -> Value:
         x = self._value(x)
@@ -620,7 +629,7 @@ def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple
             continue
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             data = np.asarray(x, dtype=dtype)  # 2.0 * float32 stays float32
-        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":
+        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":  # (no dtype kind is "X": "XXbiuXX" is the same test)
             data = x.astype(dtype)  # a mask or a count takes the Values' dtype too, as NumPy's float32 * bool does
         else:
             data = as_float_array(x, f"{primitive.name}(): operand {position + 1}")

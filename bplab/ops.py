@@ -124,6 +124,8 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 def _same_definition(old: Primitive, new: Primitive) -> bool:
     """The same definition run again (a module reloaded, e.g. by a notebook's autoreload)."""
+    # (mutants of these getattr calls survive: telling them apart needs two forwards with one qualified name in two
+    # modules, or a forward without __module__; the registry tests cover the definitions that exist)
     place = lambda p: (getattr(p.forward, "__module__", None), getattr(p.forward, "__qualname__", None))  # noqa: E731
     return old.formula == new.formula and place(old) == place(new)
 
@@ -144,6 +146,7 @@ def register(primitive: Primitive) -> Primitive:
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     """Sum ``grad`` over the axes NumPy broadcast, so that it gets back ``shape``."""
+    # (a NumPy scalar has .shape and .sum too: converting only what is not an ndarray, or everything, is the same)
     if grad.__class__ is not np.ndarray and not is_recorded(grad):
         grad = np.asarray(grad)
     if grad.shape == shape:
@@ -151,7 +154,7 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     extra = grad.ndim - len(shape)
     # a bias summed over the batch, the commonest case, at once (a shortcut: the lines below give the same sum)
     if extra == 1 and grad.shape[1:] == shape and grad.__class__ is np.ndarray:  # pragma: no mutate
-        return np.add.reduce(grad, axis=0)
+        return np.add.reduce(grad, axis=0)  # (axis=0 is add.reduce's default too)
     if extra > 0:  # pragma: no mutate (summing over no axes changes nothing)
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -416,8 +419,8 @@ def _pow_local_base(a, b):
 def _pow_local_exponent(out, a):
     r"""$\partial a^b/\partial b = a^b \ln a$; at a = 0 it tends to 0 (for b > 0), as PyTorch has it, not 0 * -inf."""
     xp = namespace(a)
-    with np.errstate(divide="ignore"):
-        log_a = xp.log(xp.where(numbers_of(a) == 0, 1.0, a))
+    # a = 0 gets a placeholder, so no log(0) is taken: 1, whose log is 0 (for b > 0, out is 0 there anyway)
+    log_a = xp.log(xp.where(numbers_of(a) == 0, 1.0, a))
     return out * log_a
 
 
@@ -573,7 +576,7 @@ def _sum_forward(x, axis=None, keepdims=False):
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
-def _sum_vjp(g, out, x, axis=None, keepdims=False):
+def _sum_vjp(g, out, x, axis=None, keepdims=False):  # keepdims is not read: the gradient has x's shape either way
     return namespace(g).broadcast_to(expand_reduced(g, x.shape, axis), x.shape)
 
 
@@ -593,8 +596,8 @@ def _count(shape: tuple[int, ...], axis) -> int:
     return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))  # pragma: no mutate
 
 
-def _mean_vjp(g, out, x, axis=None, keepdims=False):
-    return _sum_vjp(g, out, x, axis, keepdims) / _count(x.shape, axis)
+def _mean_vjp(g, out, x, axis=None, keepdims=False):  # keepdims is not read, as in _sum_vjp
+    return _sum_vjp(g, out, x, axis) / _count(x.shape, axis)
 
 
 reduce_mean = register(Primitive(
@@ -610,7 +613,7 @@ reduce_mean = register(Primitive(
 ))
 
 
-def _max_share(out, x, axis, keepdims):
+def _max_share(out, x, axis):
     """Each entry's share of the maximum: 1 at the arg-max, shared evenly among ties, 0 elsewhere (a constant)."""
     out, x = numbers_of(out), numbers_of(x)
     out_kept = expand_reduced(out, x.shape, axis)
@@ -618,12 +621,12 @@ def _max_share(out, x, axis, keepdims):
     return winners / winners.sum(axis=normalize_axis(axis, x.ndim), keepdims=True)
 
 
-def _max_vjp(g, out, x, axis=None, keepdims=False):
-    return expand_reduced(g, x.shape, axis) * _max_share(out, x, axis, keepdims)
+def _max_vjp(g, out, x, axis=None, keepdims=False):  # keepdims is not read: expand_reduced serves both
+    return expand_reduced(g, x.shape, axis) * _max_share(out, x, axis)
 
 
 def _max_jvp(t, out, x, axis=None, keepdims=False):
-    return np.sum(t * _max_share(out, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    return np.sum(t * _max_share(out, x, axis), axis=axis, keepdims=keepdims)
 
 
 def _max_sympy(x, axis=None, keepdims=False):
@@ -632,7 +635,7 @@ def _max_sympy(x, axis=None, keepdims=False):
     kept = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, kept + list(axes))
     lead = moved.shape[: len(kept)]
-    rows = moved.reshape(lead + (-1,))
+    rows = moved.reshape(lead + (math.prod(moved.shape[len(kept):]),))
     result = np.empty(lead, dtype=object)
     for index in np.ndindex(*lead):
         result[index] = sp.Max(*rows[index])
@@ -653,7 +656,7 @@ reduce_max = register(Primitive(
 ))
 
 
-def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):
+def _logsumexp_vjp(g, out, x, axis=None, keepdims=False):  # keepdims is not read: expand_reduced serves both
     out_kept = expand_reduced(out, x.shape, axis)
     return expand_reduced(g, x.shape, axis) * namespace(x).exp(x - out_kept)
 
@@ -732,7 +735,8 @@ def _promote_for_matmul(a, b, g):
 
 def matmul_vjp_left(g: Array, out: Array, a: Array, b: Array) -> Array:
     r"""$\bar A = \bar C B^\top$ for $C = A B$ (1-D operands and stacks as NumPy's matmul treats them)."""
-    if a.ndim == 2 and b.ndim == 2:  # the common case, without the general promotion's bookkeeping
+    # the common case, without the general promotion's bookkeeping (a shortcut: the general path gives the same)
+    if a.ndim == 2 and b.ndim == 2:
         return g @ b.T
     a2, b2, g2, a_is_vector, _ = _promote_for_matmul(a, b, g)
     grad = unbroadcast(g2 @ namespace(b2).swap_last_axes(b2), a2.shape)
@@ -741,7 +745,7 @@ def matmul_vjp_left(g: Array, out: Array, a: Array, b: Array) -> Array:
 
 def matmul_vjp_right(g: Array, out: Array, a: Array, b: Array) -> Array:
     r"""$\bar B = A^\top \bar C$ for $C = A B$."""
-    if a.ndim == 2 and b.ndim == 2:
+    if a.ndim == 2 and b.ndim == 2:  # the shortcut of matmul_vjp_left
         return a.T @ g
     a2, b2, g2, _, b_is_vector = _promote_for_matmul(a, b, g)
     grad = unbroadcast(namespace(a2).swap_last_axes(a2) @ g2, b2.shape)
@@ -791,7 +795,8 @@ transpose = register(Primitive(
 
 
 def _is_basic_index(index) -> bool:
-    """Ints, slices, ``...`` and ``None`` only: no entry can be picked twice."""
+    """Ints, slices, ``...`` and ``None`` only: no entry can be picked twice. (Only the speed depends on the
+    answer: np.add.at gives the same gradient for a basic index.)"""
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(p, (int, np.integer, slice)) or p is Ellipsis or p is None for p in parts)
 

@@ -636,3 +636,17 @@ def test_a_broadcast_input_tangent_takes_the_outputs_shape():
         y = x + np.zeros((3, 2))
     assert tangents.of(y).shape == (3, 2)
     np.testing.assert_array_equal(tangents.of(y), [[1.0, 0.0]] * 3)
+
+
+@pytest.mark.parametrize("flag", [None, 1, "yes", np.array([True])])
+def test_requires_grad_must_be_true_or_false(flag):
+    with pytest.raises(TypeError, match=r"^requires_grad: expected True or False, got "):
+        Value(1.0, requires_grad=flag)
+    assert Value(1.0, requires_grad=np.bool_(False)).requires_grad is False  # NumPy's bool is a bool too
+    with pytest.raises(TypeError, match=r"^requires_grad: expected True or False, got str 'yes'$"):
+        Value(1.0, requires_grad="yes")
+
+
+def test_a_full_reduction_holds_an_ndarray_not_a_numpy_scalar():
+    total = Value([1.0, 2.0]).sum()  # np.sum over every axis returns np.float64: apply keeps an ndarray
+    assert type(total.data) is np.ndarray and total.data.shape == () and repr(total).startswith("Value(3")

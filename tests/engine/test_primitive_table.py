@@ -159,3 +159,44 @@ def test_standardize_on_every_axis_three_routes(axis):
     result = compare(scalar, at={"x": x})
     assert result.max_rel_error <= 1e-6, repr(result)
     assert gradcheck(scalar, x)
+
+
+# ---------------------------------------------------------------------------- the last survivors of the table's run
+
+
+def test_a_primitive_refuses_the_wrong_number_of_operands():
+    from bplab.engine import apply
+
+    with pytest.raises(TypeError, match=r"^add\(\): expected 2 operand\(s\), got 1$"):
+        apply(ops.add, Value(1.0))
+
+
+def test_a_transpose_with_negative_axes_sends_the_gradient_back_through_the_inverse_order():
+    rng = np.random.default_rng(0)
+    x = Value(rng.normal(size=(2, 3, 4)))
+    g = rng.normal(size=(4, 2, 3))
+    x.transpose(-1, 0, 1).backward(g)  # axes (2, 0, 1): the inverse order is (1, 2, 0)
+    np.testing.assert_array_equal(x.grad, np.transpose(g, (1, 2, 0)))
+
+
+def test_scatter_add_keeps_the_gradients_dtype_and_starts_from_zero_in_both_routes():
+    added = ops.scatter_add.forward(np.ones(2, dtype=np.float32), (4,), ([0, 0],))
+    assert added.dtype == np.float32 and added.tolist() == [2.0, 0.0, 0.0, 0.0]  # an entry picked twice gets both
+    x = sympy.Symbol("x")
+    formula = ops.scatter_add.to_sympy(np.array([x, x], dtype=object), (3,), ([1, 1],))
+    assert list(formula) == [0, 2 * x, 0]
+
+
+def test_the_maximums_tangent_keeps_the_reduced_axis_when_asked():
+    x = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    t = np.ones_like(x)
+    out = np.max(x, axis=1, keepdims=True)
+    tangent = ops.reduce_max.jvps[0](t, out, x, axis=1, keepdims=True)
+    assert tangent.shape == (2, 1) and tangent.tolist() == [[1.0], [1.0]]  # a tie shares the tangent: ½ + ½
+
+
+def test_a_vector_times_a_matrix_gives_the_vector_a_vector_gradient():
+    a, b = Value(np.array([1.0, 2.0, 3.0])), Value(np.arange(6.0).reshape(3, 2))
+    (a @ b).sum().backward()
+    assert a.grad.shape == (3,) and a.grad.tolist() == [1.0, 5.0, 9.0]  # each row of b summed
+    assert b.grad.tolist() == [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]
