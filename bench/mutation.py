@@ -16,11 +16,17 @@ Run, in the test environment plus mutmut (``pip install -e ".[test,mutation]"``)
     python bench/mutation.py                  # every target
     python bench/mutation.py optimizers       # some of them: see TARGETS
     python bench/mutation.py --jobs 2 engine  # mutants in parallel (default 1; the machine has 2 cores)
+    python bench/mutation.py "explorer compute steps" --files batches.py depth.py  # some files of a target
+
+Only the mutants of the counted functions are run: those of skipped functions (drawing, wording)
+are never tested, so they cost nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import fnmatch
 import re
 import shutil
@@ -75,7 +81,10 @@ TARGETS: dict[str, Target] = {
                         # the clinic's four-panel figure and its words; numbers formatted for plain-language text
                         "*dashboard*", "*symptoms*", "kid_number", "_plain", "_kink_note",
                         # drawing helpers (a heatmap's trace, a log axis's range) and sentences or names for the text
-                        "_heatmap", "log_range", "line_equation", "domain_problem", "node_names", "_verdict", "_number"),
+                        "_heatmap", "log_range", "line_equation", "domain_problem", "node_names", "_verdict", "_number",
+                        # the optimizer race's axes and notes (its distance axis's range has a test all the same),
+                        # and the map's place on the page (equal pixels per unit of x and y)
+                        "_layout", "map_domains"),
         note="each explorer's computation; drawing, wording and the widget shell left out"),
 }
 
@@ -158,7 +167,7 @@ def counts_of(target: Target, results: str, jobs_dir: Path) -> dict[str, ModuleR
             continue
         result.counts[match["status"]] += 1
         if match["status"] in SURVIVED:
-            result.survivors.append(match["name"])
+            result.survivors.append(match["name"] + ("" if match["status"] == "survived" else f" ({match['status']})"))
     for result in modules.values():
         result.explained = sum("# pragma: no mutate" in line
                                for line in (jobs_dir / result.module).read_text().splitlines())
@@ -174,6 +183,43 @@ def change_of(mutant: str, workdir: Path) -> str:
     return f"{' / '.join(removed)[:110]}  ->  {' / '.join(added)[:110]}"
 
 
+def counted_functions(target: Target, path: str) -> list[str]:
+    """The functions and methods (``Class.method``) of ``path`` whose mutants the table counts.
+
+    Nested functions belong to the function around them, as they do in mutmut's names.
+    """
+    tree = ast.parse((ROOT / path).read_text())
+    functions = [(None, node.name) for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions += [(node.name, item.name) for node in tree.body if isinstance(node, ast.ClassDef)
+                  for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return [f"{cls}.{function}" if cls else function for cls, function in functions
+            if fnmatch.fnmatch(function, target.functions)
+            and not any(fnmatch.fnmatch(function, pattern) for pattern in target.skip_functions)
+            and not any(fnmatch.fnmatch(f"{cls}.{function}" if cls else function, pattern)
+                        for pattern in target.at_import)]
+
+
+def mutant_patterns(target: Target) -> list[str]:
+    """mutmut name patterns of the counted functions' mutants: only these are run (a skipped one costs nothing)."""
+    patterns = []
+    for path in target.files:
+        module = path.removesuffix(".py").replace("/", ".")
+        for qualified in counted_functions(target, path):
+            cls, _, method = qualified.rpartition(".")
+            patterns.append(f"{module}.xǁ{cls}ǁ{method}__mutmut_*" if cls else f"{module}.x_{method}__mutmut_*")
+    return patterns
+
+
+def only_files(target: Target, patterns: list[str]) -> Target:
+    """``target`` with only the files whose names match one of ``patterns`` (``batches.py``, ``*race*``)."""
+    files = tuple(f for f in target.files if any(fnmatch.fnmatch(Path(f).name, p) or fnmatch.fnmatch(f, p)
+                                                  for p in patterns))
+    if not files:
+        raise SystemExit(f"--files {' '.join(patterns)} matches none of the target's files: "
+                         f"{', '.join(Path(f).name for f in target.files)}")
+    return dataclasses.replace(target, files=files)
+
+
 def run_target(name: str, target: Target, jobs: int, show_changes: bool) -> list[ModuleResult]:
     with tempfile.TemporaryDirectory(prefix="bplab-mutation-") as scratch:
         workdir = Path(scratch)
@@ -181,7 +227,8 @@ def run_target(name: str, target: Target, jobs: int, show_changes: bool) -> list
         with (workdir / "pyproject.toml").open("a") as config:
             config.write(mutmut_config(target) + f"max_children = {jobs}\n")
         started = time.monotonic()
-        run = subprocess.run([sys.executable, "-m", "mutmut", "run"], cwd=workdir, capture_output=True, text=True)
+        run = subprocess.run([sys.executable, "-m", "mutmut", "run", *mutant_patterns(target)], cwd=workdir,
+                             capture_output=True, text=True)
         if run.returncode != 0:
             tail = (run.stdout + run.stderr)[-2000:]
             raise SystemExit(f"mutmut run failed for {name!r} (exit {run.returncode}):\n{tail}")
@@ -194,7 +241,7 @@ def run_target(name: str, target: Target, jobs: int, show_changes: bool) -> list
             if result.survivors:
                 print(f"survivors in {result.module}:")
                 for mutant in result.survivors:
-                    change = f"  {change_of(mutant, workdir)}" if show_changes else ""
+                    change = f"  {change_of(mutant.split(' ')[0], workdir)}" if show_changes else ""
                     print(f"  {mutant.split('.')[-1]}{change}")
         return modules
 
@@ -203,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"some of: {', '.join(TARGETS)} (default all)")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--files", nargs="+", metavar="NAME",
+                        help="only these files of the targets (file names or patterns, e.g. batches.py '*race*')")
     parser.add_argument("--no-changes", action="store_true", help="list survivors without their changed lines")
     args = parser.parse_args(argv)
     unknown = [t for t in args.targets if t not in TARGETS]
@@ -214,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit('mutmut is not installed: pip install -e ".[test,mutation]"') from None
     table: list[ModuleResult] = []
     for name in args.targets or list(TARGETS):
-        table += run_target(name, TARGETS[name], args.jobs, show_changes=not args.no_changes)
+        target = only_files(TARGETS[name], args.files) if args.files else TARGETS[name]
+        table += run_target(name, target, args.jobs, show_changes=not args.no_changes)
     print("\n| module | mutants | killed | survived | score | equivalent lines (no mutate) | run at import (not scored) |"
           "\n|---|---|---|---|---|---|---|")
     for result in table:

@@ -295,6 +295,8 @@ class Explorer:
         self.params: dict[str, Any] = {}
         self.state: Any = None
         self.params = self._checked({**self.defaults, **settings})
+        # declared here, set before they are read (so other first values change nothing): the figure and
+        # the status by the update() below, the widgets by widget()
         self.figure: go.Figure | None = None
         self.status: str = ""
         self._widgets: dict[str, Any] = {}
@@ -308,7 +310,8 @@ class Explorer:
         for frame in self.compute_steps(**params):
             pass
         if frame is None:
-            raise NotImplementedError(f"{type(self).__name__} must define compute(**params) or compute_steps(**params)")
+            raise RuntimeError(f"{type(self).__name__}.compute_steps yielded no frame; it must yield at least one, "
+                               "the last being the finished state")
         return frame()
 
     def compute_steps(self, **params: Any) -> Iterator[Callable[[], Any]]:
@@ -385,7 +388,7 @@ class Explorer:
         limits = self.slider_limits(self.state)
         checked = {name: control.check(name, merged[name], limits.get(name))
                    for name, control in self.controls.items() if name not in self.follow_settings}
-        following = self.limits_from_settings(checked) if self.follow_settings else {}
+        following = self.limits_from_settings(checked) if self.follow_settings else {}  # (none to follow: never read)
         for name in self.follow_settings:
             high = min(following[name], limits.get(name, following[name]))
             value = merged[name]

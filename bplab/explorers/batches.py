@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -41,7 +42,7 @@ DASHES = {"full batch": "solid", "stochastic": "dot", "mini-batch": "dash"}
 def make_moons(points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The two moons (noise 0.15), inputs centred; targets as a column of 0.0 / 1.0 for the logistic loss."""
     X, y = data.moons(points, noise=0.15, seed=seed)
-    return X - X.mean(axis=0), y.astype(np.float64).reshape(-1, 1)
+    return X - X.mean(axis=0), np.asarray(y, dtype=np.float64)[:, None]
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,7 @@ def train_with_batch_size(X: np.ndarray, y: np.ndarray, batch_size: int, rate: f
     The same ``seed`` gives the same starting weights and the same shuffles, so ``batch_size=1``
     is stochastic gradient descent and ``batch_size=len(X)`` is full-batch gradient descent.
     """
-    run = None
-    for run in batch_run_steps(X, y, batch_size, rate, epochs, seed, method):
-        pass
-    return run
+    return deque(batch_run_steps(X, y, batch_size, rate, epochs, seed, method), maxlen=1).pop()  # the finished run
 
 
 def batch_run_steps(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, epochs: int,
@@ -97,7 +95,7 @@ def batch_run_steps(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, 
     points = len(X)
     if not 1 <= batch_size <= points:
         raise ValueError(f"batch_size: expected a whole number from 1 to {points} (the number of examples), got {batch_size!r}")
-    model = nn.MLP([X.shape[1], HIDDEN_UNITS, 1], activation="tanh", seed=seed)
+    model = nn.MLP([X.shape[1], HIDDEN_UNITS, 1], seed=seed)  # tanh between the layers: MLP's default
     optimizer = optim.SGD(model.parameters(), lr=rate)
     loss_fn = nn.binary_cross_entropy_with_logits
 
@@ -106,31 +104,32 @@ def batch_run_steps(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, 
         return float(loss_fn(model(X), y).data)
 
     epoch_loss, elapsed = [whole_set_loss()], [0.0]
-    clock = {"trained": 0.0, "since": time.perf_counter()}
+    clock = {"trained": 0.0}  # "since": when training last resumed (set after each snapshot is drawn)
 
     def after_epoch(_history: train.History) -> None:
         clock["trained"] += time.perf_counter() - clock["since"]
         elapsed.append(clock["trained"])
-        epoch_loss.append(whole_set_loss())
-        clock["since"] = time.perf_counter()  # the evaluation above is not training time
+        epoch_loss.append(whole_set_loss())  # not training time: the clock restarts after the snapshot, below
 
     def snapshot(history: train.History | None, finished: bool) -> BatchRun:
         missing = epochs + 1 - len(epoch_loss)
-        epoch_array = np.asarray(epoch_loss + [math.nan] * missing, dtype=float)
+        epoch_array = np.asarray(epoch_loss + [math.nan] * missing)
         return BatchRun(
             method=method,
             batch_size=batch_size,
             updates_per_epoch=math.ceil(points / batch_size),
             epoch_loss=np.where(np.isfinite(epoch_array), epoch_array, np.nan),
-            step_loss=np.asarray(history.loss if history else [], dtype=float),
-            elapsed=np.asarray(elapsed + [math.nan] * missing, dtype=float),
+            step_loss=np.asarray(history.loss if history else []),  # floats: an empty array is float64 too
+            elapsed=np.asarray(elapsed + [math.nan] * missing),
             message=history.message if finished and history else "",
             diverged=bool(history and history.diverged),
             finished=finished,
         )
 
     yield snapshot(None, finished=epochs == 0)
+    clock["since"] = time.perf_counter()  # the first snapshot's drawing is not training time either
     steps = train.fit_steps(model, loss_fn, optimizer, X, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                            # record_grad_norms=False, accuracy=None: speed only, no result here uses them
                             callbacks=[after_epoch], record_grad_norms=False, accuracy=None)
     while True:
         try:
@@ -140,7 +139,7 @@ def batch_run_steps(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, 
             break
         if len(epoch_loss) < epochs + 1:  # the last epoch's snapshot is the finished run, below
             yield snapshot(history, finished=False)
-            clock["since"] = time.perf_counter()  # the drawing of a snapshot is not training time
+            clock["since"] = time.perf_counter()  # the evaluation and the drawing of a snapshot are not training time
     if epochs:
         yield snapshot(history, finished=True)
 
@@ -204,7 +203,9 @@ class BatchSizeExplorer(Explorer):
             return BatchState(points, epochs, rate, dict(runs))
 
         yield frame
-        for method, key in sorted(to_train, key=lambda item: -item[1][0]):  # the quickest (fewest updates) first
+        # the quickest (fewest updates) first; sorting by name gives the same order (full, mini, stochastic)
+        # except between two runs of equal cost (batch size 1 or all), whose order does not matter
+        for method, key in sorted(to_train, key=lambda item: -item[1][0]):
             for run in batch_run_steps(self._X, self._y, key[0], rate, epochs, seed=self._seed, method=method):
                 runs[method] = run
                 yield frame

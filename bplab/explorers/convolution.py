@@ -86,7 +86,7 @@ def convolve_and_backpropagate(image: np.ndarray, kernel: np.ndarray, padding: b
         output = convolved
     seed = np.zeros(output.shape)
     if loss == "one output pixel":
-        rows, cols = output.shape[-2:]
+        _, _, rows, cols = output.shape  # (batch, channel, rows, cols)
         if not (0 <= row < rows and 0 <= col < cols):
             raise ValueError(f"row, col: expected a pixel of the {rows}×{cols} output (0 to {rows - 1}), got ({row}, {col})")
         seed[0, 0, row, col] = 1.0

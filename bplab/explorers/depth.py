@@ -85,11 +85,12 @@ def _histograms(values: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
     bins = len(edges) - 1
     stacked = np.stack([np.ravel(v) for v in values])
     finite = np.isfinite(stacked)
-    with np.errstate(invalid="ignore", over="ignore"):
+    # a huge value's bin overflows and is clipped to the last; non-finite values (filled with 0) are dropped below
+    with np.errstate(over="ignore"):
         index = np.clip(np.floor((np.where(finite, stacked, 0.0) - edges[0]) / (edges[1] - edges[0])), 0, bins - 1)
     layer = np.repeat(np.arange(len(values)), stacked.shape[1]).reshape(stacked.shape)
     counts = np.bincount((layer * bins + index.astype(np.int64))[finite], minlength=len(values) * bins)
-    counts = counts.reshape(len(values), bins).astype(float)
+    counts = counts.reshape(len(values), bins)
     peaks = counts.max(axis=1, keepdims=True)
     return counts / np.where(peaks > 0, peaks, 1.0)  # an empty row stays 0 (a peak of 1, or dividing by 2, changes nothing)
 
@@ -135,7 +136,7 @@ def signal_through_depth(depth: int, width: int, activation: str, init_scheme: s
 
 
 def root_mean_square(values: np.ndarray) -> float:
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):  # an exploding signal's size is inf, without a warning
         return float(np.sqrt(np.mean(np.square(values))))
 
 
@@ -158,7 +159,7 @@ class DepthExplorer(Explorer):
                 "seed": 0, "layer": "plain"}
 
     def compute(self, depth: int, width: int, activation: str, init_scheme: str, init_scale: float,
-                seed: int, layer: str = "plain") -> DepthState:
+                seed: int, layer: str) -> DepthState:
         activations, gradients, weight_gradients = signal_through_depth(depth, width, activation, init_scheme,
                                                                         init_scale, seed, layer=layer)
         if activation in ("tanh", "sigmoid") and "residual" not in layer:  # bounded outputs
@@ -166,6 +167,7 @@ class DepthExplorer(Explorer):
             activation_edges = np.linspace(low, 1.0, BINS + 1)
         else:  # unbounded: the first layer's spread sets the axis (a residual stream's grows: its top layer's)
             spread = root_mean_square(activations[-1] if "residual" in layer else activations[0])
+            # no spread (zero weights) or an infinite one: a unit axis (spread >= 1e-12 differs only at exactly 1e-12)
             reach = 3 * (spread if np.isfinite(spread) and spread > 1e-12 else 1.0)
             activation_edges = np.linspace(0.0 if activation == "relu" else -reach, reach, BINS + 1)
         gradient_edges = np.linspace(-3.0, 3.0, BINS + 1)  # the top's gradient is r ~ N(0, 1)

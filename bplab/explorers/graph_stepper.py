@@ -58,6 +58,9 @@ def local_derivatives(node: Value) -> list[tuple[Value, float]]:
     result = []
     for k, parent in enumerate(node.parents):
         if parent.requires_grad:
+            # Mutation testing leaves two changes here that give the same numbers: the stepper's formulas are
+            # scalars (np.ones_like(None) is an object 1, which float() reads as 1.0) of ops that take no
+            # params (leaving out **node.params changes nothing). Both are kept for any graph's correctness.
             one = np.ones_like(node.data)
             result.append((parent, float(node.op.vjps[k](one, node.data, *arrays, **node.params))))
     return result

@@ -153,7 +153,7 @@ class HighLowGame(Explorer):
 
     def new_game(self) -> None:
         """The next game number (after the last, the first again), with no guesses yet."""
-        self.request(game=self.params["game"] % GAMES + 1, guesses="")
+        self.request(game=self.params["game"] % GAMES + 1)  # another game number clears the guesses: _checked
 
     # ------------------------------------------------------------------ the pure part
     def _checked(self, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def train_line(X: np.ndarray, y: np.ndarray, rate: float, w1: float, w2: float, 
         losses.append(loss.item())
         accuracies.append(float(np.mean(predictions == y)))
         loss.backward()
-        with np.errstate(over="ignore", invalid="ignore"):  # a step past the largest float: handled just below
+        with np.errstate(over="ignore"):  # a step past the largest float: handled just below
             weights.data = weights.data - rate * weights.grad
             bias.data = bias.data - rate * bias.grad
         if not np.isfinite(np.r_[weights.data, bias.data]).all():  # diverged: record the last step and stop
@@ -83,7 +83,7 @@ SHADING = [[0.0, "#BFE0F5"], [0.5, "#FFFFFF"], [1.0, "#F7D899"]]
 def answer_probability(score: np.ndarray, output: str) -> np.ndarray:
     r"""How sure the line is that a point is an orange: $\sigma(z)$ for the sigmoid output, 0 or 1 for the step."""
     if output == "step":
-        return (score > 0).astype(float)
+        return np.where(score > 0, 1.0, 0.0)
     return 1.0 / (1.0 + np.exp(-score))
 
 
@@ -171,7 +171,7 @@ class LineClassifier(Explorer):
         self.request(epochs=min(self.params["epochs"] + epochs, int(self.controls["epochs"].high)))
 
     def compute(self, rate: float, epochs: int, w1: float, w2: float, b: float, output: str) -> LineState:
-        history, losses, accuracies = train_line(self._scaler(self._X), self._y.astype(float), rate, w1, w2, b, epochs, output)
+        history, losses, accuracies = train_line(self._scaler(self._X), self._y, rate, w1, w2, b, epochs, output)
         return LineState(self._X, self._y, self._scaler, output, history, losses, accuracies, rate)
 
     def draw(self, s: LineState) -> go.Figure:

@@ -68,11 +68,15 @@ class CheckpointExplorer(Explorer):
         # checkpoint_run's default width and batch are WIDTH and BATCH, the drawing's units (a test checks it)
         plain = checkpoint_run(depth, 0)
         runs = {segments: checkpoint_run(depth, segments)}
-        yield lambda snapshot=dict(runs): CheckpointState(params, plain, runs[segments], snapshot)
+
+        def frame(measured: dict[int, CheckpointRun]) -> Callable[[], CheckpointState]:
+            return lambda: CheckpointState(params, plain, runs[segments], measured)
+
+        yield frame(dict(runs))  # the chosen run first, then every other segment count, one per piece
         for k in range(1, depth + 1):
             if k not in runs:
                 runs[k] = checkpoint_run(depth, k)
-                yield lambda snapshot=dict(runs): CheckpointState(params, plain, runs[segments], snapshot)
+                yield frame(dict(runs))
 
     def progress(self, state: CheckpointState) -> str:
         if state.finished:

@@ -58,7 +58,7 @@ RTOL, ATOL = 1e-10, 1e-12  # pragma: no mutate (any tolerance from about 1e-14 u
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal up to rounding: the two modes add the same products in other orders (they differ by about 1e-16)."""
-    return bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+    return bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))  # (NumPy's default rtol or atol: the same verdicts, see RTOL)
 
 
 @dataclass(frozen=True)

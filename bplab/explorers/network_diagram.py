@@ -54,7 +54,7 @@ def map_points() -> np.ndarray:
     """The grid the maps are computed on, ``(MAP_POINTS², 2)``, in image order (top row first)."""
     axis = np.linspace(-PLANE, PLANE, MAP_POINTS)
     x1, x2 = np.meshgrid(axis, axis[::-1])
-    return np.stack([x1, x2], axis=-1).reshape(-1, 2)
+    return np.stack([x1, x2], axis=-1).reshape(MAP_POINTS * MAP_POINTS, 2)
 
 
 def layer_maps(layers: Sequence[Any], probabilities: Any) -> LayerMaps:
@@ -74,7 +74,7 @@ def layer_maps(layers: Sequence[Any], probabilities: Any) -> LayerMaps:
                 columns.append(h)
     columns.append(probabilities(h))
     shape = (MAP_POINTS, MAP_POINTS)
-    return LayerMaps([c.reshape(*shape, -1) for c in columns], weights)
+    return LayerMaps([c.reshape(*shape, c.shape[-1]) for c in columns], weights)
 
 
 def _slot_top(nodes: int, tallest: int, k: int) -> float:

@@ -174,7 +174,7 @@ class Landscape:
 
     def distance(self, points: np.ndarray) -> np.ndarray:
         """Distance of each point (rows) to the nearest minimum."""
-        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        points = np.atleast_2d(points)  # one point (x, y) or rows of them
         gaps = points[:, None, :] - self.minima[None, :, :]
         return np.sqrt((gaps**2).sum(axis=2)).min(axis=1)
 
@@ -200,14 +200,13 @@ def contour_grid(name: str, kappa: float, scale: float) -> tuple[np.ndarray, np.
 
 def plain_descent_rate(lr: Any, eigenvalues: tuple[float, ...]) -> Any:
     r"""$\max_i |1 - \eta\lambda_i|$: what each step of plain descent multiplies the error by (at worst), for each ``lr``."""
-    lr = np.asarray(lr, dtype=float)
+    lr = np.asarray(lr)  # one learning rate or an array of them
     return np.max([np.abs(1.0 - lr * lam) for lam in eigenvalues], axis=0)
 
 
 def _largest_root(trace: Any, determinant: Any) -> Any:
     r"""The largest $|z|$ with $z^2 - \text{trace}\,z + \text{determinant} = 0$ (complex roots allowed)."""
-    trace = np.asarray(trace, dtype=complex)
-    root = np.sqrt(trace * trace - 4.0 * np.asarray(determinant, dtype=complex))
+    root = np.sqrt(np.asarray(trace * trace - 4.0 * determinant, dtype=complex))  # complex: a negative one has roots too
     return np.maximum(np.abs((trace + root) / 2), np.abs((trace - root) / 2))
 
 
@@ -217,13 +216,13 @@ def heavy_ball_rate(lr: Any, momentum: float, eigenvalues: tuple[float, ...]) ->
     PyTorch's momentum, $b \leftarrow \mu b + g$, $\theta \leftarrow \theta - \eta b$, is Polyak's heavy ball:
     $\theta_{t+1} = \theta_t - \eta g_t + \mu(\theta_t - \theta_{t-1})$.
     """
-    lr = np.asarray(lr, dtype=float)
-    return np.max([_largest_root(1.0 + momentum - lr * lam, momentum + 0.0 * lr) for lam in eigenvalues], axis=0)
+    lr = np.asarray(lr)  # one learning rate or an array of them
+    return np.max([_largest_root(1.0 + momentum - lr * lam, momentum) for lam in eigenvalues], axis=0)
 
 
 def nesterov_rate(lr: Any, momentum: float, eigenvalues: tuple[float, ...]) -> Any:
     r"""PyTorch's Nesterov rate per step on a quadratic: the largest root of $z^2 - (1 + \mu)(1 - \eta\lambda)z + \mu(1 - \eta\lambda)$."""
-    lr = np.asarray(lr, dtype=float)
+    lr = np.asarray(lr)  # one learning rate or an array of them
     return np.max([_largest_root((1.0 + momentum) * (1.0 - lr * lam), momentum * (1.0 - lr * lam)) for lam in eigenvalues], axis=0)
 
 
@@ -310,6 +309,7 @@ def make_optimizer(key: str, parameter: Value, settings: Mapping[str, Any]) -> o
     if key == "adagrad":
         return optim.Adagrad([parameter], lr=adaptive)
     if key == "rmsprop":
+        # (RMSPROP_ALPHA is PyTorch's default: leaving alpha out gives the same optimizer)
         return optim.RMSprop([parameter], lr=adaptive, alpha=RMSPROP_ALPHA)
     if key == "adam":
         return optim.Adam([parameter], lr=adaptive, betas=(settings["beta1"], settings["beta2"]))
@@ -320,31 +320,33 @@ class Racer:
     """One racer on its way: ``bplab.optim``'s optimizer stepping $\theta$, a few steps at a time."""
 
     def __init__(self, land: Landscape, key: str, start: tuple[float, float], steps: int, settings: Mapping[str, Any]) -> None:
-        self.land, self.key = land, key
-        self.theta = Value(np.array(start, dtype=float))
+        self.land, self.key, self.total_steps = land, key, steps
+        self.theta = Value(start)
         self.optimizer = make_optimizer(key, self.theta, settings)
-        self.points = np.empty((steps + 1, 2))
-        self.points[0] = self.theta.data
-        self.start_size = math.hypot(*self.points[0])
-        self.done = 0  # steps taken (and kept: a step that blows up is not)
+        self.points = [self.theta.data]  # θ after each kept step (the optimizer replaces θ's array: nothing is copied)
+        self.start_size = math.hypot(*start)
         self.diverged_at: int | None = None
 
+    @property
+    def done(self) -> int:
+        """Steps taken and kept (a step that blows up is not kept)."""
+        return len(self.points) - 1
+
     def advance(self, count: int) -> None:
-        """Take up to ``count`` more steps; stop at the first that diverges."""
+        """Take up to ``count`` more steps, never beyond ``total_steps``; stop at the first that diverges."""
         for _ in range(count):
-            if self.diverged_at is not None or self.done == len(self.points) - 1:
+            if self.diverged_at is not None or self.done == self.total_steps:
                 return
             self.theta.grad = self.land.gradient(self.theta.data)
             self.optimizer.step()
             if blew_up(math.hypot(*self.theta.data), self.start_size, ESCAPED, floor=1.0):  # or not a number
                 self.diverged_at = self.done + 1
                 return
-            self.done += 1
-            self.points[self.done] = self.theta.data
+            self.points.append(self.theta.data)
 
     def path(self) -> RacePath:
-        points = self.points[: self.done + 1].copy()
-        return RacePath(self.key, points, self.land.distance(points), np.abs(np.diff(points, axis=0)).max(axis=1, initial=0.0),
+        points = np.array(self.points)
+        return RacePath(self.key, points, self.land.distance(points), np.abs(np.diff(points, axis=0)).max(axis=1),
                         self.diverged_at)
 
 
@@ -417,7 +419,7 @@ class OptimizerRace(Explorer):
         theory = quadratic_theory(land, p["rate"], p["momentum"]) if land.is_quadratic else None
         done = 0
 
-        def frame(done: int = 0) -> RaceState:
+        def frame(done: int) -> RaceState:
             return RaceState(dict(p), land, {racer.key: racer.path() for racer in racers}, theory, done)
 
         while True:
@@ -541,7 +543,7 @@ class OptimizerRace(Explorer):
     def _layout(self, s: RaceState, shapes: list[dict[str, Any]], notes: list[dict[str, Any]]) -> dict[str, Any]:
         p = s.params
         x_range, y_range = VIEWS[s.landscape.name]
-        distances = np.concatenate([path.distances for path in s.paths.values()]) if s.paths else np.ones(1)
+        distances = np.concatenate([path.distances for path in s.paths.values()]) if s.paths else np.array([1.0])
         top = max(float(np.max(distances)), 1e-9) * 3
         low = max(float(np.min(distances)), SHOWN_FLOOR) / 3
         notes = [
@@ -619,7 +621,7 @@ class OptimizerRace(Explorer):
 def shown(x: np.ndarray, y: np.ndarray, top: float = math.inf) -> dict[str, np.ndarray]:
     """``x`` and ``y`` for a log-scale panel: ``y`` clipped at ``top``, and cut at its first value below
     :data:`SHOWN_FLOOR` (the racer has arrived). No NaN: a live figure sends its numbers to the browser as JSON."""
-    y = np.minimum(np.asarray(y, dtype=float), top)
+    y = np.minimum(y, top)  # a float array (top is a float)
     below = np.flatnonzero(~(y >= SHOWN_FLOOR))
     end = int(below[0]) if below.size else len(y)
     return {"x": np.asarray(x)[:end], "y": y[:end]}

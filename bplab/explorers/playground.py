@@ -52,8 +52,16 @@ SETTINGS_THAT_RETRAIN = ("dataset", "noise", "test_fraction", "hidden_layers", "
                          "loss", "rate", "init_scheme", "init_scale", "batch", "seed")
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The shuffle seed of an epoch, for training it and for showing its first batch beforehand. (Any formula
+    that gives each epoch its own seed would do: a mutant of the constant changes both uses alike.)"""
+    return seed * 100_003 + epoch
+
+
 def make_dataset(name: str, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``X`` (200, 2) scaled to about [-1, 1], integer classes ``y``."""
+    # (POINTS is 200, also the default count of xor, circles, moons and blobs, and 3 is the default number of
+    # spirals' classes and of blobs' centres: leaving those arguments out gives the same data)
     makers = {
         "xor": lambda: data.xor(POINTS, noise=noise, seed=seed),
         "circles": lambda: data.circles(POINTS, noise=noise * 0.5, seed=seed),
@@ -168,6 +176,7 @@ class Playground(Explorer):
         if loss == "cross-entropy":
             return nn.cross_entropy
         eye = np.eye(classes)
+        # (the targets are whole-number classes already: dtype=int only guards a float label array)
         return lambda outputs, target: nn.mse_loss(outputs, eye[np.asarray(target, dtype=int)])
 
     def compute_steps(self, **p: Any) -> Iterator[Callable[[], PlaygroundState]]:
@@ -208,13 +217,13 @@ class Playground(Explorer):
 
     def _state(self, run: Run, p: dict, X_train, y_train, X_test, y_test, classes: int) -> PlaygroundState:
         grid_x = np.linspace(-1.15, 1.15, GRID)
-        points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(-1, 2)
+        points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(GRID * GRID, 2)  # rows of (x, y), y slowest
         with no_grad():  # the grid is only looked at: no graph to record
             logits = run.model(points).data
             first_layer = run.model.layers[1](run.model.layers[0](points)).data
-        probability = kernels.softmax(logits, axis=1).reshape(GRID, GRID, classes)
+        probability = kernels.softmax(logits).reshape(GRID, GRID, classes)  # over the classes: the last axis
         neuron = min(p["neuron"], p["neurons"]) - 1
-        maps = layer_maps(run.model.layers, lambda h: kernels.softmax(h, axis=1))
+        maps = layer_maps(run.model.layers, kernels.softmax)
         layer, source, target = self.explained_weight(p, classes)
         batch_rows, batch_words = self.next_batch(run, p, len(X_train))
         explained = None  # nothing to explain once the run blew up (its numbers are huge or NaN)
@@ -225,10 +234,15 @@ class Playground(Explorer):
                                first_layer[:, neuron].reshape(GRID, GRID), neuron, dict(p), maps, explained, batch_words)
 
     @staticmethod
+    def explained_layer_index(p: Mapping[str, Any], sizes: list[int]) -> int:
+        """The explained weight's linear layer, from 0: the chosen one, or the output layer if that is beyond it."""
+        return min(p["weight_layer"], len(sizes) - 1) - 1
+
+    @staticmethod
     def explained_weight(p: Mapping[str, Any], classes: int) -> tuple[int, int, int]:
         """The chosen weight as (linear layer, from node, to node), from 0, each within the network's sizes."""
         sizes = layer_sizes(p, classes)
-        layer = min(p["weight_layer"], len(sizes) - 1) - 1
+        layer = Playground.explained_layer_index(p, sizes)
         return layer, min(p["weight_from"], sizes[layer]) - 1, min(p["weight_to"], sizes[layer + 1]) - 1
 
     @staticmethod
@@ -238,7 +252,7 @@ class Playground(Explorer):
         if p["batch"] == "full batch" or int(p["batch"]) >= examples:
             return np.arange(examples), f"all {examples} training points (full batch)"
         size = int(p["batch"])
-        order = make_rng(seed=p["seed"] * 100_003 + run.epochs).permutation(examples)
+        order = make_rng(seed=epoch_seed(p["seed"], run.epochs)).permutation(examples)
         words = "the next step's batch, 1 training point" if size == 1 else f"the next step's batch of {size} training points"
         return order[:size], words
 
@@ -247,8 +261,8 @@ class Playground(Explorer):
         # one mini-batch's loss says little (a single example's swings 100-fold): fit stops only on NaN or inf,
         # and a blow-up is judged below on the whole training set, once per epoch
         history = train.fit(run.model, loss_fn, run.optimizer, X_train, y_train, epochs=1, batch_size=batch,
-                            seed=p["seed"] * 100_003 + run.epochs,  # next_batch() draws the first batch alike
-                            accuracy=None, blowup_factor=math.inf)
+                            seed=epoch_seed(p["seed"], run.epochs),  # next_batch() draws the first batch alike
+                            accuracy=None, blowup_factor=math.inf)  # (epochs=1 is fit's default; accuracy=None: speed)
         run.epochs += 1
         steps_before, run.steps = run.steps, run.steps + history.steps
         if history.diverged:  # NaN or inf inside the epoch: fit counted its steps from this epoch's start
@@ -260,6 +274,7 @@ class Playground(Explorer):
         run.grad_norms.append([float(norms[name][-1]) for name in norms if name.endswith("weight")])
         self._record(run, p["loss"], X_train, y_train, X_test, y_test)
         loss = run.train_loss[-1]
+        # (an untrained network's loss is never near 0, so the floor never decides: any small one is the same)
         if blew_up(loss, run.train_loss[0], BLOWUP, floor=1e-12):
             run.diverged = True
             run.message = self._blame(run, p, f"epoch {run.epochs}",
@@ -303,7 +318,7 @@ class Playground(Explorer):
     def limits_from_settings(self, settings: Mapping[str, Any]) -> dict[str, float]:
         """The explained weight's ends: nodes of the layer it leaves and of the layer it feeds."""
         sizes = layer_sizes(settings, CLASSES[settings["dataset"]])
-        layer = min(settings["weight_layer"], len(sizes) - 1) - 1
+        layer = self.explained_layer_index(settings, sizes)
         return {"weight_from": sizes[layer], "weight_to": sizes[layer + 1]}
 
     # ------------------------------------------------------------------ drawing
@@ -452,5 +467,5 @@ def _activation_module(name: str):
 def evaluate_loss(logits: np.ndarray, y: np.ndarray, loss: str) -> float:
     """The same numbers as nn.cross_entropy / nn.mse_loss on one-hot targets, in plain NumPy."""
     if loss == "cross-entropy":
-        return float(-np.mean(kernels.log_softmax(logits, axis=1)[np.arange(len(y)), y]))
+        return float(-np.mean(kernels.log_softmax(logits)[np.arange(len(y)), y]))  # over the classes: the last axis
     return float(np.mean((logits - np.eye(logits.shape[1])[y]) ** 2))

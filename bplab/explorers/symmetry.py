@@ -55,6 +55,7 @@ class SymmetryExplorer(Explorer):
         params = dict(seed=seed, rate=rate, momentum=momentum)
         procedure = paper.Procedure(rate=rate, momentum=momentum)
         # the error is recorded every 10 sweeps (train_in_pieces' default): the drawing reads runs.record_every
+        # (PIECE equals the default of train_in_pieces, so leaving it out changes nothing; it is the explorer's own choice)
         for runs in paper.train_in_pieces(paper.symmetry_task(), [seed], SWEEPS, procedure, piece=PIECE):
             yield lambda snapshot=runs: SymmetryState(params, snapshot)
 

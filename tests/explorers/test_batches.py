@@ -195,3 +195,66 @@ def test_train_with_batch_size_is_the_last_step_of_its_run_with_the_documented_d
     np.testing.assert_array_equal(run.epoch_loss, last.epoch_loss)
     np.testing.assert_array_equal(run.step_loss, last.step_loss)
     assert not np.array_equal(train_with_batch_size(X, y, 10, 0.5, 2, seed=1).epoch_loss, run.epoch_loss)
+
+
+def test_a_waiting_run_counts_its_updates_and_has_not_diverged():
+    from bplab.explorers.batches import BatchRun
+
+    waiting = BatchRun.waiting("mini-batch", 8, points=50, epochs=2)
+    assert waiting.updates_per_epoch == 7  # 50 examples in batches of 8: six full batches and one of 2
+    assert waiting.diverged is False and waiting.finished is False
+
+
+def test_a_run_keeps_its_method_name_and_its_seeds_reach_the_weights_and_the_shuffles():
+    from bplab import nn, optim, train
+    from bplab.explorers.batches import HIDDEN_UNITS, batch_run_steps
+
+    X, y = make_moons(30, seed=6)
+    assert train_with_batch_size(X, y, 30, 0.5, 1, method="full batch").method == "full batch"
+    last = list(batch_run_steps(X, y, 7, 0.4, 2, seed=3))[-1]
+    assert last.method == "mini-batch"  # the default name
+    # the same training written with the library directly: a seeded tanh network, shuffles from the same seed
+    model = nn.MLP([2, HIDDEN_UNITS, 1], activation="tanh", seed=3)
+    history = train.fit(model, nn.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=0.4), X, y,
+                        epochs=2, batch_size=7, seed=3)
+    np.testing.assert_array_equal(last.step_loss, history.loss)
+    assert last.message == history.message
+
+
+def test_one_epoch_arrives_as_the_start_then_the_finished_run():
+    from bplab.explorers.batches import batch_run_steps
+
+    X, y = make_moons(20, seed=0)
+    runs = list(batch_run_steps(X, y, 5, 0.5, 1))
+    assert [run.finished for run in runs] == [False, True]
+    assert runs[0].message == "" and runs[-1].message.startswith("trained 1 epochs")
+    only = list(batch_run_steps(X, y, 5, 0.5, 0))
+    assert len(only) == 1 and only[0].finished and only[0].step_loss.size == 0
+
+
+def test_the_clock_counts_training_only_not_the_drawing_between_epochs(monkeypatch):
+    from bplab.explorers import batches
+
+    now = [0.0]
+
+    def fake_clock() -> float:  # a clock that moves only when the test moves it, and 1 s per reading
+        now[0] += 1.0
+        return now[0]
+
+    monkeypatch.setattr(batches.time, "perf_counter", fake_clock)
+    X, y = make_moons(20, seed=0)
+    elapsed = None
+    for run in batches.batch_run_steps(X, y, 10, 0.5, 3):
+        now[0] += 1000.0  # a slow drawing of each snapshot: never training time
+        elapsed = run.elapsed
+    assert np.all(elapsed[1:] < 1000.0) and np.all(np.diff(elapsed) > 0)
+
+
+def test_the_default_seed_is_zero_and_every_run_is_named_by_its_method():
+    default = BatchSizeExplorer(points=30, epochs=1)
+    seeded = BatchSizeExplorer(points=30, seed=0, epochs=1)
+    other = BatchSizeExplorer(points=30, seed=1, epochs=1)
+    for method, run in default.state.runs.items():
+        assert run.method == method and run.finished
+        np.testing.assert_array_equal(run.epoch_loss, seeded.state.runs[method].epoch_loss)
+        assert not np.array_equal(run.epoch_loss, other.state.runs[method].epoch_loss)

@@ -152,3 +152,13 @@ def test_the_computation_keeps_the_pixel_inside_and_refuses_what_it_cannot_draw(
         convolve_and_backpropagate(image, state.kernel, False, "none", "L1", 0, 0)
     with pytest.raises(ValueError, match=r"^row, col: expected a pixel of the 6×6 output \(0 to 5\), got \(2, 6\)$"):
         convolve_and_backpropagate(image, state.kernel, False, "none", "one output pixel", 2, 6)
+
+
+def test_a_pixel_in_the_far_corner_stays_where_it_is_when_nothing_shrinks_the_map():
+    explorer = ConvolutionExplorer()
+    state = explorer.compute(digit=3, kernel=next(iter(KERNELS)), padding=True, pooling="none",
+                             loss="one output pixel", row=SIZE - 1, col=SIZE - 1)
+    assert (state.params["row"], state.params["col"]) == (SIZE - 1, SIZE - 1) and state.output.shape[-2:] == (SIZE, SIZE)
+    pooled = explorer.compute(digit=3, kernel=next(iter(KERNELS)), padding=True, pooling=POOLINGS[-1],
+                              loss="one output pixel", row=SIZE - 1, col=SIZE - 1)
+    assert (pooled.params["row"], pooled.params["col"]) == (SIZE // 2 - 1, SIZE // 2 - 1)

@@ -313,3 +313,15 @@ def test_the_histograms_count_each_layer_in_its_bins_scaled_to_its_peak():
         counts, _ = np.histogram(np.clip(finite, edges[0], edges[-1] - 1e-9), edges)
         np.testing.assert_allclose(row, counts / counts.max())
     assert rows[2].tolist() == [0.0] * 8  # a layer with no finite value: an empty row
+
+
+def test_an_exploded_size_is_infinite_without_a_warning_and_a_signal_of_no_size_gets_a_unit_axis():
+    from bplab.explorers.depth import BINS, root_mean_square
+
+    with np.errstate(all="raise"):  # an overflow the explorer did not expect would raise here
+        assert root_mean_square(np.array([1e200, 1.0])) == math.inf
+        assert root_mean_square(np.array([3.0, -4.0])) == pytest.approx(math.sqrt(12.5))
+    silent = DepthExplorer(activation="relu", init_scheme="zeros").state  # every activation 0: no spread
+    np.testing.assert_array_equal(silent.activation_edges, np.linspace(0.0, 3.0, BINS + 1))
+    linear = DepthExplorer(activation="linear", init_scheme="zeros").state
+    np.testing.assert_array_equal(linear.activation_edges, np.linspace(-3.0, 3.0, BINS + 1))

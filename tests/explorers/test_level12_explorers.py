@@ -412,3 +412,17 @@ def test_the_shading_is_sure_only_above_the_line_for_a_step_output():
     score = np.array([-1.0, 0.0, 0.5, 2.0])
     assert answer_probability(score, "step").tolist() == [0.0, 0.0, 1.0, 1.0]
     np.testing.assert_allclose(answer_probability(score, "sigmoid"), 1 / (1 + np.exp(-score)))
+
+
+def test_the_line_classifiers_predictions_are_whole_classes_and_its_data_follows_the_seed():
+    from bplab import data
+    from bplab.explorers.line_classifier import answer_probability
+
+    X, y = data.apples_vs_oranges(12, seed=5)
+    _, predictions = neuron_loss(Value(np.array([1.0, -1.0])), Value(0.5), X, y.astype(float), "sigmoid")
+    assert predictions.dtype.kind == "i" and set(predictions.tolist()) <= {0, 1}
+    step = answer_probability(np.array([-2.0, 0.0, 3.0]), "step")
+    assert step.dtype == np.float64 and step.tolist() == [0.0, 0.0, 1.0]
+    seeded = LineClassifier(points=12, seed=5)
+    np.testing.assert_array_equal(seeded._X, X)
+    assert not np.array_equal(LineClassifier(points=12)._X, X)  # the default seed is another draw

@@ -186,3 +186,13 @@ def test_the_slowdown_explorer_keeps_each_costs_run():
         # the target is 0: the costs are ½a² and −ln(1 − a) of the outputs
         expected = 0.5 * outputs**2 if cost == "quadratic" else -np.log1p(-outputs)
         np.testing.assert_allclose(costs, expected, rtol=1e-10)
+
+
+def test_the_stepper_state_keeps_the_formula_and_highlights_nothing_before_the_first_step():
+    stepper = GraphStepper(formula="x*y + x", values="x=2, y=3", step=0)
+    assert stepper.state.formula == "x*y + x"
+    known_values, known_grads, current = stepper._known(stepper.state)
+    assert current is None and known_grads == set()
+    assert known_values == {id(leaf) for leaf in stepper.state.leaves.values()}
+    stepper.update(step=1)
+    assert stepper._known(stepper.state)[2] is stepper.state.forward[0]

@@ -425,3 +425,122 @@ def test_first_below_names_the_first_step_under_the_level():
     assert first_below(np.array([3.0, 1.0, 0.5, 0.1]), 0.5) == "3"  # 0.5 is not below 0.5
     assert first_below(np.array([0.4, 1.0]), 0.5) == "0"
     assert first_below(np.array([3.0, 2.0]), 0.5) == "never"
+
+
+def test_only_a_quadratic_has_one_hessian():
+    rosenbrock = Landscape("Rosenbrock")
+    with pytest.raises(ValueError, match=r"^hessian: only the quadratics have a constant Hessian, not 'Rosenbrock'$"):
+        rosenbrock.hessian()
+    with pytest.raises(ValueError, match=r"^eigenvalues: only the quadratics have one Hessian, not 'Rosenbrock'$"):
+        rosenbrock.eigenvalues  # a property: reading it is what refuses
+
+
+@pytest.mark.parametrize("rate", [0.001, 0.3, 5.0])
+def test_the_theory_curves_reach_half_and_twice_the_rate_and_the_limits_edges(rate):
+    from bplab.explorers.optimizer_race import quadratic_theory
+
+    theory = quadratic_theory(Landscape("ravine", 10.0, 2.0), rate, 0.6)  # limit 2 / λ_max = 1
+    curve = theory.curve_lr
+    assert curve[0] == pytest.approx(min(rate / 2, 1.0 / 100)) and curve[-1] == pytest.approx(max(rate * 2, 3.0))
+    assert len(curve) == 200 + 3  # 200 geometric steps, and the best rate, the limit and this rate on the curve
+
+
+def test_the_distance_panel_spans_every_racers_distances_with_a_margin_of_three():
+    race = OptimizerRace(steps=60)
+    distances = np.concatenate([path.distances for path in race.state.paths.values()])
+    low, top = race.figure.layout.yaxis2.range
+    assert low == pytest.approx(math.log10(max(distances.min(), SHOWN_FLOOR) / 3))
+    assert top == pytest.approx(math.log10(distances.max() * 3))
+    near = OptimizerRace(steps=60, x0=0.01, y0=0.01, rate=1e-3, adaptive_rate=1e-3)  # every distance under 1
+    near_distances = np.concatenate([path.distances for path in near.state.paths.values()])
+    assert near_distances.max() < 1 and near.figure.layout.yaxis2.range[1] == pytest.approx(math.log10(near_distances.max() * 3))
+    nobody = OptimizerRace(steps=60, **{SHOW[key]: False for key in RACERS})  # no racer: a unit panel
+    assert nobody.state.paths == {} and nobody.figure.layout.yaxis2.range == pytest.approx([math.log10(1 / 3), math.log10(3)])
+
+
+def test_an_unknown_landscape_or_racer_is_refused_by_name():
+    from bplab.explorers.optimizer_race import make_optimizer
+
+    with pytest.raises(ValueError, match=r"^landscape: expected one of 'ravine', 'tilted ravine', 'Rosenbrock', "
+                                         r"'saddle', got 'valley'$"):
+        Landscape("valley")
+    with pytest.raises(ValueError, match=r"^key: expected one of sgd, momentum, nesterov, adagrad, rmsprop, adam, "
+                                         r"got 'lion'$"):
+        make_optimizer("lion", Value(np.zeros(2)), OptimizerRace.defaults)
+
+
+def test_the_distance_is_to_the_nearest_minimum_for_one_point_or_many():
+    rosenbrock = Landscape("Rosenbrock")  # its minimum is (1, 1)
+    assert rosenbrock.distance(np.array([0.0, 0.0])).tolist() == pytest.approx([math.sqrt(2)])
+    assert rosenbrock.distance([[1.0, 1.0], [4.0, 5.0]]).tolist() == pytest.approx([0.0, 5.0])
+
+
+def test_each_racer_is_its_optimizer_with_the_explorers_settings():
+    from bplab.explorers.optimizer_race import make_optimizer
+
+    settings = dict(OptimizerRace.defaults, rate=0.3, adaptive_rate=0.05, momentum=0.8, beta1=0.7, beta2=0.95)
+    groups = {key: make_optimizer(key, Value(np.zeros(2)), settings).param_groups[0] for key in RACERS}
+    assert (groups["sgd"]["lr"], groups["sgd"]["momentum"]) == (0.3, 0.0)
+    assert (groups["momentum"]["lr"], groups["momentum"]["momentum"], groups["momentum"]["nesterov"]) == (0.3, 0.8, False)
+    assert (groups["nesterov"]["lr"], groups["nesterov"]["momentum"], groups["nesterov"]["nesterov"]) == (0.3, 0.8, True)
+    assert groups["adagrad"]["lr"] == 0.05 and groups["rmsprop"]["lr"] == 0.05
+    assert groups["adam"]["lr"] == 0.05 and tuple(groups["adam"]["betas"]) == (0.7, 0.95)
+    still = dict(settings, momentum=0.0)  # no momentum: both momentum racers are plain descent at the rate
+    for key in ("momentum", "nesterov"):
+        group = make_optimizer(key, Value(np.zeros(2)), still).param_groups[0]
+        assert (group["lr"], group["momentum"], group["nesterov"]) == (0.3, 0.0, False)
+
+
+def test_a_racer_stops_at_its_steps_and_at_the_step_it_escapes():
+    from bplab.explorers.optimizer_race import ESCAPED, Racer
+
+    land = Landscape("ravine", 10.0, 1.0)
+    settings = dict(OptimizerRace.defaults, rate=2.5 / land.eigenvalues[1])  # above the limit 2/λ_max: it diverges
+    for start in ((-2.0, 1.0), (0.01, 0.01)):  # a start near 0 is measured against a size of at least 1
+        racer = Racer(land, "sgd", start, 500, settings)
+        racer.advance(500)
+        theta, expected = np.array(start), None  # the same descent written out: θ ← θ − η H θ
+        for step in range(1, 501):
+            theta = theta - settings["rate"] * land.hessian() @ theta
+            if math.hypot(*theta) > ESCAPED * max(math.hypot(*start), 1.0):
+                expected = step
+                break
+        assert expected is not None and racer.diverged_at == expected and racer.done == expected - 1
+        racer.advance(5)  # a racer that escaped takes no more steps
+        assert racer.done == expected - 1 and len(racer.path().points) == expected
+    calm = Racer(land, "sgd", (-2.0, 1.0), 7, dict(OptimizerRace.defaults, rate=0.1))
+    calm.advance(5)
+    calm.advance(5)  # asked for 10: it stops at its 7
+    assert calm.done == 7 and calm.diverged_at is None and calm.path().points.shape == (8, 2)
+    assert calm.path().steps.shape == (7,) and Racer(land, "sgd", (1.0, 2.0), 3, settings).path().steps.shape == (0,)
+
+
+def test_a_new_landscape_brings_its_suggestions_and_the_same_one_keeps_the_learners_settings():
+    from bplab.explorers.optimizer_race import suggested
+
+    race = OptimizerRace(steps=20)
+    assert race.params["landscape"] == "ravine" and race.params["rate"] == pytest.approx(suggested("ravine", 1.0)["rate"])
+    race.update(rate=0.02)
+    race.update(landscape="ravine", steps=20)  # not a change of landscape: the learner's rate stays
+    assert race.params["rate"] == 0.02
+    race.update(landscape="Rosenbrock", scale=4.0)  # a new landscape, with its rate for the new scale
+    expected = suggested("Rosenbrock", 4.0)
+    assert race.params["rate"] == pytest.approx(expected["rate"]) and race.params["x0"] == expected["x0"]
+
+
+def test_a_log_panel_keeps_a_value_at_the_floor_and_cuts_at_the_first_below():
+    from bplab.explorers.optimizer_race import on_the_map, shown
+
+    cut = shown(np.arange(4), [1.0, SHOWN_FLOOR, SHOWN_FLOOR / 2, 1.0], top=0.5)
+    assert cut["x"].tolist() == [0, 1] and cut["y"].tolist() == [0.5, SHOWN_FLOOR]
+    from bplab.explorers.optimizer_race import RacePath
+
+    view = ((1.0, 3.0), (1.0, 3.0))  # half a view's size beyond it is still on the map: from 0 to 4 each way
+    for direction in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        # from the centre (2, 2): inside, exactly on the edge of the map (2 away), beyond it, far beyond
+        points = 2.0 + np.outer([0.0, 1.8, 2.0, 2.5, 7.0], direction)
+        escaped = RacePath("sgd", points, np.zeros(5), np.zeros(4), diverged_at=5)
+        np.testing.assert_array_equal(on_the_map(escaped, view), points[:4])  # up to the first point off the map
+        np.testing.assert_array_equal(on_the_map(escaped, ((-20.0, 20.0), (-20.0, 20.0))), points)  # never off it
+        calm = RacePath("sgd", points, np.zeros(5), np.zeros(4), diverged_at=None)
+        assert on_the_map(calm, view) is points  # a racer that did not escape is drawn whole

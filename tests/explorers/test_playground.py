@@ -214,3 +214,104 @@ def test_a_divergence_blames_the_start_only_when_the_untrained_loss_was_ten_gues
     squared = {**p, "loss": "squared error"}  # an unsure guess costs 1/C there: 0.5 for 2 classes
     assert "starting weights" in Playground._blame(run(5.01, 2), squared, "epoch 1", "x")
     assert "learning rate" in Playground._blame(run(4.99, 2), squared, "epoch 1", "x")
+    assert "learning rate" in Playground._blame(run(10 * guess, 3), p, "epoch 2", "x")  # exactly ten guesses: not yet
+    assert Playground._blame(run(1e3, 2), squared, "step 7", "the loss became inf") == (
+        "diverged at step 7: the loss became inf; the starting weights are too large (init scale 4): before any training "
+        "the loss was already 1e+03, against about 0.5 for an unsure guess, so the first steps are huge; lower the init scale")
+
+
+def test_train_more_adds_a_hundred_epochs_up_to_the_sliders_end():
+    playground = Playground(epochs=10)
+    playground.train_more()
+    assert playground.params["epochs"] == 110 and playground.state.run.epochs == 110
+    playground.update(epochs=950)
+    playground.train_more()
+    assert playground.params["epochs"] == 1000  # the epochs slider's end
+
+
+def test_a_blow_up_inside_an_epoch_is_named_and_the_progress_line_empties_when_the_run_ends():
+    playground = Playground(rate=3.0, epochs=5, loss="squared error", init_scale=10.0, batch="1")
+    run = playground.state.run
+    assert run.diverged and run.epochs == 1
+    assert "Stopped: diverged at epoch 1 (step 112 of the run): the loss became NaN or infinite; " in playground.status
+    assert playground.progress(playground.state) == ""  # diverged before its 5 epochs: nothing is still running
+    fresh = Playground(epochs=0)
+    lines = [fresh.progress(frame()) for frame in fresh.compute_steps(**{**fresh.params, "epochs": 3})]  # read as drawn
+    assert lines == ["epoch 0 of 3", "epoch 1 of 3", "epoch 2 of 3", ""]
+
+
+def test_a_loss_that_grows_a_thousandfold_stops_the_run_at_that_epoch():
+    playground = Playground(rate=3.0, epochs=50, loss="squared error", init_scale=10.0)
+    run = playground.state.run
+    assert run.diverged and run.epochs == 2 and len(run.train_loss) == 3
+    assert (f"Stopped: diverged at epoch 2: the training loss grew from {run.train_loss[0]:.3g} to "
+            f"{run.train_loss[-1]:.3g}; the starting weights are too large") in playground.status
+
+
+def test_the_maps_are_the_model_on_a_grid_over_the_square_and_the_split_is_the_datas():
+    from bplab import data, kernels, nn, no_grad
+    from bplab.explorers.playground import GRID
+
+    playground = Playground(dataset="circles", loss="squared error", epochs=0, neuron=2, seed=3)
+    s = playground.state
+    np.testing.assert_array_equal(s.grid_x, np.linspace(-1.15, 1.15, GRID))
+    X, y = make_dataset("circles", playground.params["noise"], 3)
+    for got, wanted in zip((s.X_train, s.X_test, s.y_train, s.y_test),
+                           data.train_test_split(X, y, test_fraction=playground.params["test_fraction"], seed=3)):
+        np.testing.assert_array_equal(got, wanted)
+    model = s.run.model
+    for row, col in ((0, 0), (0, GRID - 1), (GRID - 1, 5), (7, 3)):  # row: the y coordinate, column: the x one
+        point = np.array([[s.grid_x[col], s.grid_x[row]]])
+        with no_grad():
+            np.testing.assert_allclose(s.grid_probability[row, col], kernels.softmax(model(point).data, axis=1)[0])
+            hidden = model.layers[1](model.layers[0](point)).data[0, 1]  # neuron 2 of the first hidden layer
+        assert s.neuron_map[row, col] == pytest.approx(hidden)
+    with no_grad():  # the untrained loss is the squared error against one-hot targets
+        expected = nn.mse_loss(model(s.X_train), np.eye(s.classes)[s.y_train]).item()
+    assert s.run.train_loss[0] == pytest.approx(expected)
+
+
+def test_the_next_batch_is_the_whole_set_when_a_batch_would_hold_it_and_is_named_by_its_size():
+    run = Playground(epochs=0).state.run
+    rows, words = Playground.next_batch(run, {"batch": "50", "seed": 0}, 50)  # a batch as large as the set
+    assert rows.tolist() == list(range(50)) and words == "all 50 training points (full batch)"
+    rows, words = Playground.next_batch(run, {"batch": "1", "seed": 0}, 50)
+    assert len(rows) == 1 and words == "the next step's batch, 1 training point"
+    rows, words = Playground.next_batch(run, {"batch": "10", "seed": 0}, 50)
+    assert len(set(rows.tolist())) == 10 and words == "the next step's batch of 10 training points"
+
+
+def test_an_explained_weight_beyond_the_last_layer_is_the_last_layers():
+    p = {**Playground.defaults, "hidden_layers": 1, "neurons": 4, "weight_layer": 5, "weight_from": 9, "weight_to": 9}
+    assert Playground.explained_weight(p, classes=2) == (1, 3, 1)  # the output layer: from neuron 4 to class 2
+
+
+def test_the_accuracy_swing_is_told_only_for_a_live_mini_batch_run_that_moved_more_than_the_limit():
+    from types import SimpleNamespace
+
+    from bplab.explorers.playground import SWING, SWING_EPOCHS
+
+    def state(accuracies, batch="1", diverged=False):
+        return SimpleNamespace(params={"batch": batch}, run=SimpleNamespace(train_accuracy=accuracies, diverged=diverged))
+
+    swinging = [0.5, 0.9] * (SWING_EPOCHS // 2)
+    assert Playground.accuracy_swing(state(swinging)) == (0.5, 0.9)
+    assert Playground.accuracy_swing(state(swinging, diverged=True)) is None  # a blown-up run: another message
+    assert Playground.accuracy_swing(state(swinging, batch="full batch")) is None
+    assert Playground.accuracy_swing(state(swinging[1:])) is None  # fewer epochs than the window
+    assert Playground.accuracy_swing(state([0.0, SWING] * (SWING_EPOCHS // 2))) is None  # exactly the limit: not more
+
+
+def test_each_dataset_is_the_data_modules_own_with_the_noise_asked_for_centred_and_scaled():
+    from bplab import data
+    from bplab.explorers.playground import POINTS
+
+    made = {"xor": data.xor(POINTS, noise=0.3, seed=4), "circles": data.circles(POINTS, noise=0.15, seed=4),
+            "moons": data.moons(POINTS, noise=0.3, seed=4), "spirals": data.spirals(POINTS, classes=3, noise=0.3, seed=4),
+            "blobs": data.blobs(POINTS, centers=3, std=2.2, seed=4)}
+    for name, (X, y) in made.items():
+        got_X, got_y = make_dataset(name, 0.3, 4)
+        centred = X - X.mean(axis=0)
+        np.testing.assert_allclose(got_X, centred / np.abs(centred).max())
+        np.testing.assert_array_equal(got_y, y)
+        assert np.abs(got_X).max() == pytest.approx(1.0)

@@ -62,3 +62,13 @@ def test_the_task_is_the_lessons_moons_and_the_state_keeps_the_settings(explorer
         np.testing.assert_array_equal(got, wanted)
     assert not np.array_equal(moons_task(seed=1)[0], X)
     assert explorer.state.params == {"steps": 40, "rate": 0.5, "probes": 4}
+
+
+def test_the_state_keeps_its_own_settings_and_the_task_follows_the_seed():
+    from bplab import data
+
+    small = LearningRulesExplorer(steps=20, rate=0.2, probes=2)
+    assert small.state.params == {"steps": 20, "rate": 0.2, "probes": 2}
+    points, labels = data.moons(300, noise=0.15, seed=2)
+    for got, wanted in zip(moons_task(seed=2), data.train_test_split(points, labels, test_fraction=0.3, seed=2)):
+        np.testing.assert_array_equal(got, wanted)

@@ -241,3 +241,105 @@ def test_an_error_keeps_its_line_breaks_so_the_caret_points_at_the_character():
     assert '<pre style="margin:2px 0; font-size:13px">    2x\n    ^</pre>' in shown
     one_line = error_html(ValueError("w: expected a number between 0 and 1, got 5 & more"))
     assert "<pre" not in one_line and "got 5 &amp; more" in one_line
+
+
+def test_a_text_box_refuses_a_value_that_is_not_text_by_name():
+    from bplab.explorers.base import TextBox
+
+    with pytest.raises(TypeError, match=r"^values: expected text, got 3\.5$"):
+        TextBox("values").check("values", 3.5)
+    assert TextBox("values").check("values", "x=1") == "x=1"
+
+
+def test_a_browser_safe_figure_keeps_its_layout():
+    import plotly.graph_objects as go
+
+    from bplab.explorers.base import browser_safe
+
+    figure = go.Figure(go.Scatter(x=np.arange(3), y=np.arange(3.0)), layout=dict(title="loss", height=321))
+    safe = browser_safe(figure)
+    assert safe.layout.title.text == "loss" and safe.layout.height == 321
+    assert list(safe.data[0].x) == [0, 1, 2] and not isinstance(safe.data[0].x, np.ndarray)
+
+
+def test_an_explorer_that_computes_nothing_says_what_it_must_define():
+    class Bare(Explorer):
+        title = "nothing"
+        controls = {"x": Slider("x", 0, 1)}
+        defaults = {"x": 0.5}
+
+        def draw(self, state):
+            return go.Figure()
+
+        def describe(self, state):
+            return ""
+
+    with pytest.raises(NotImplementedError, match=r"^Bare must define compute\(\*\*params\) or compute_steps\(\*\*params\)$"):
+        Bare.__new__(Bare).compute(x=0.5)  # (Bare() itself refuses too: its first update computes)
+
+    class Empty(Bare):
+        def compute_steps(self, **params):
+            yield from ()
+
+    with pytest.raises(RuntimeError, match=r"^Empty\.compute_steps yielded no frame; it must yield at least one, "
+                                           r"the last being the finished state$"):
+        Empty.__new__(Empty).compute(x=0.5)
+
+
+def test_a_slider_limited_twice_takes_the_lower_limit():
+    class Twice(Explorer):
+        title = "twice"
+        controls = {"x": Slider("x", 0, 10)}
+        defaults = {"x": 1.0}
+        follow_settings = ("x",)
+
+        def compute(self, x):
+            return x
+
+        def draw(self, state):
+            return go.Figure()
+
+        def describe(self, state):
+            return ""
+
+        def slider_limits(self, state):
+            return {"x": 5.0}
+
+        def limits_from_settings(self, settings):
+            return {"x": 8.0}
+
+    assert Twice()._limits(None) == {"x": 5.0}
+    with pytest.raises(ValueError, match=r"^x: expected a number between 0 and 5"):
+        Twice(x=7.0)  # under the settings' limit of 8, above the state's 5
+
+
+def test_unknown_settings_are_all_named_with_the_explorers_own_settings():
+    with pytest.raises(TypeError, match=r"^WelcomeExplorer: unknown setting 'speed', 'zoom'; its settings are "):
+        WelcomeExplorer(zoom=2, speed=1)
+
+
+def test_an_explorer_with_compute_only_is_one_piece_and_shows_its_widget(monkeypatch):
+    import IPython.display
+
+    class Square(Explorer):
+        title = "square"
+        controls = {"x": Slider("x", 0, 10)}
+        defaults = {"x": 3.0}
+
+        def compute(self, x):
+            return x * x
+
+        def draw(self, state):
+            return go.Figure()
+
+        def describe(self, state):
+            return f"{state:g}"
+
+    square = Square()
+    frames = list(square.compute_steps(x=4.0))
+    assert len(frames) == 1 and frames[0]() == 16.0  # the default: the whole compute() as one piece
+    assert square.compute(x=5.0) == 25.0 and square.progress(25.0) == ""
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    square._ipython_display_()  # what a notebook cell ending in the explorer shows
+    assert len(shown) == 1 and "square" in shown[0].children[0].value  # the explorer's own widget, titled

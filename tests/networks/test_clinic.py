@@ -171,3 +171,10 @@ def test_every_clinic_control_reaches_the_settings_and_the_progress_line():
         done = record.epochs_done
     assert progress[0] == "epoch 0 of 3" and "epoch 2 of 3" in progress and progress[-1] == ""
     assert reached[0] == 1 and reached[-1] == done == 3  # stopped before the first epoch ended: 1, the slider's least
+
+
+def test_the_gallery_trains_a_case_it_has_not_seen(monkeypatch):
+    monkeypatch.setattr(GalleryExplorer, "_records", {})  # as in a fresh kernel: no case trained yet
+    gallery = GalleryExplorer(case="D")
+    assert gallery.state[0] == "D" and gallery.state[1].settings == case("D")
+    assert GalleryExplorer._records == {"D": gallery.state[1]}
