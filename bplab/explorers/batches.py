@@ -85,7 +85,8 @@ def train_with_batch_size(X: np.ndarray, y: np.ndarray, batch_size: int, rate: f
     The same ``seed`` gives the same starting weights and the same shuffles, so ``batch_size=1``
     is stochastic gradient descent and ``batch_size=len(X)`` is full-batch gradient descent.
     """
-    return deque(batch_run_steps(X, y, batch_size, rate, epochs, seed, method), maxlen=1).pop()  # the finished run
+    # the finished run: the last one (maxlen=1 only keeps the others out of memory; any maxlen pops the same)
+    return deque(batch_run_steps(X, y, batch_size, rate, epochs, seed, method), maxlen=1).pop()
 
 
 def batch_run_steps(X: np.ndarray, y: np.ndarray, batch_size: int, rate: float, epochs: int,

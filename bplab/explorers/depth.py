@@ -85,7 +85,7 @@ def _histograms(values: list[np.ndarray], edges: np.ndarray) -> np.ndarray:
     bins = len(edges) - 1
     stacked = np.stack([np.ravel(v) for v in values])
     finite = np.isfinite(stacked)
-    # a huge value's bin overflows and is clipped to the last; non-finite values (filled with 0) are dropped below
+    # a huge value's bin overflows and is clipped to the last; non-finite values (filled with 0, or any number) are dropped below
     with np.errstate(over="ignore"):
         index = np.clip(np.floor((np.where(finite, stacked, 0.0) - edges[0]) / (edges[1] - edges[0])), 0, bins - 1)
     layer = np.repeat(np.arange(len(values)), stacked.shape[1]).reshape(stacked.shape)

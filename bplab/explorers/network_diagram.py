@@ -74,7 +74,7 @@ def layer_maps(layers: Sequence[Any], probabilities: Any) -> LayerMaps:
                 columns.append(h)
     columns.append(probabilities(h))
     shape = (MAP_POINTS, MAP_POINTS)
-    return LayerMaps([c.reshape(*shape, c.shape[-1]) for c in columns], weights)
+    return LayerMaps([c.reshape(*shape, c.shape[1]) for c in columns], weights)
 
 
 def _slot_top(nodes: int, tallest: int, k: int) -> float:

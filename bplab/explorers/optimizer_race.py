@@ -319,8 +319,8 @@ def make_optimizer(key: str, parameter: Value, settings: Mapping[str, Any]) -> o
 class Racer:
     """One racer on its way: ``bplab.optim``'s optimizer stepping $\theta$, a few steps at a time."""
 
-    def __init__(self, land: Landscape, key: str, start: tuple[float, float], steps: int, settings: Mapping[str, Any]) -> None:
-        self.land, self.key, self.total_steps = land, key, steps
+    def __init__(self, land: Landscape, key: str, start: tuple[float, float], settings: Mapping[str, Any]) -> None:
+        self.land, self.key = land, key
         self.theta = Value(start)
         self.optimizer = make_optimizer(key, self.theta, settings)
         self.points = [self.theta.data]  # θ after each kept step (the optimizer replaces θ's array: nothing is copied)
@@ -333,9 +333,9 @@ class Racer:
         return len(self.points) - 1
 
     def advance(self, count: int) -> None:
-        """Take up to ``count`` more steps, never beyond ``total_steps``; stop at the first that diverges."""
+        """Take ``count`` more steps; stop at the first that diverges."""
         for _ in range(count):
-            if self.diverged_at is not None or self.done == self.total_steps:
+            if self.diverged_at is not None:
                 return
             self.theta.grad = self.land.gradient(self.theta.data)
             self.optimizer.step()
@@ -352,7 +352,7 @@ class Racer:
 
 def race_path(land: Landscape, key: str, start: tuple[float, float], steps: int, settings: Mapping[str, Any]) -> RacePath:
     """Run racer ``key`` for ``steps`` steps from ``start``; stop at the first step that diverges."""
-    racer = Racer(land, key, start, steps, settings)
+    racer = Racer(land, key, start, settings)
     racer.advance(steps)
     return racer.path()
 
@@ -415,7 +415,7 @@ class OptimizerRace(Explorer):
     def compute_steps(self, **p: Any) -> Iterator[Callable[[], RaceState]]:
         """The race in pieces of :data:`PIECE` steps for every racer (a piece is about one frame of work)."""
         land = Landscape(p["landscape"], p["kappa"], p["scale"])
-        racers = [Racer(land, key, (p["x0"], p["y0"]), p["steps"], p) for key in RACERS if p[SHOW[key]]]
+        racers = [Racer(land, key, (p["x0"], p["y0"]), p) for key in RACERS if p[SHOW[key]]]
         theory = quadratic_theory(land, p["rate"], p["momentum"]) if land.is_quadratic else None
         done = 0
 

@@ -258,3 +258,12 @@ def test_the_default_seed_is_zero_and_every_run_is_named_by_its_method():
         assert run.method == method and run.finished
         np.testing.assert_array_equal(run.epoch_loss, seeded.state.runs[method].epoch_loss)
         assert not np.array_equal(run.epoch_loss, other.state.runs[method].epoch_loss)
+
+
+def test_a_run_without_a_seed_is_seed_zeros_run():
+    from bplab.explorers.batches import batch_run_steps
+
+    X, y = make_moons(24, seed=2)
+    unseeded, seeded = list(batch_run_steps(X, y, 6, 0.4, 2))[-1], list(batch_run_steps(X, y, 6, 0.4, 2, seed=0))[-1]
+    np.testing.assert_array_equal(unseeded.step_loss, seeded.step_loss)
+    assert not np.array_equal(list(batch_run_steps(X, y, 6, 0.4, 2, seed=1))[-1].step_loss, seeded.step_loss)

@@ -491,13 +491,13 @@ def test_each_racer_is_its_optimizer_with_the_explorers_settings():
         assert (group["lr"], group["momentum"], group["nesterov"]) == (0.3, 0.0, False)
 
 
-def test_a_racer_stops_at_its_steps_and_at_the_step_it_escapes():
+def test_a_racer_takes_the_steps_asked_for_and_stops_at_the_step_it_escapes():
     from bplab.explorers.optimizer_race import ESCAPED, Racer
 
     land = Landscape("ravine", 10.0, 1.0)
     settings = dict(OptimizerRace.defaults, rate=2.5 / land.eigenvalues[1])  # above the limit 2/λ_max: it diverges
     for start in ((-2.0, 1.0), (0.01, 0.01)):  # a start near 0 is measured against a size of at least 1
-        racer = Racer(land, "sgd", start, 500, settings)
+        racer = Racer(land, "sgd", start, settings)
         racer.advance(500)
         theta, expected = np.array(start), None  # the same descent written out: θ ← θ − η H θ
         for step in range(1, 501):
@@ -508,11 +508,11 @@ def test_a_racer_stops_at_its_steps_and_at_the_step_it_escapes():
         assert expected is not None and racer.diverged_at == expected and racer.done == expected - 1
         racer.advance(5)  # a racer that escaped takes no more steps
         assert racer.done == expected - 1 and len(racer.path().points) == expected
-    calm = Racer(land, "sgd", (-2.0, 1.0), 7, dict(OptimizerRace.defaults, rate=0.1))
+    calm = Racer(land, "sgd", (-2.0, 1.0), dict(OptimizerRace.defaults, rate=0.1))
     calm.advance(5)
-    calm.advance(5)  # asked for 10: it stops at its 7
+    calm.advance(2)  # a piece at a time, as the explorer asks
     assert calm.done == 7 and calm.diverged_at is None and calm.path().points.shape == (8, 2)
-    assert calm.path().steps.shape == (7,) and Racer(land, "sgd", (1.0, 2.0), 3, settings).path().steps.shape == (0,)
+    assert calm.path().steps.shape == (7,) and Racer(land, "sgd", (1.0, 2.0), settings).path().steps.shape == (0,)
 
 
 def test_a_new_landscape_brings_its_suggestions_and_the_same_one_keeps_the_learners_settings():
@@ -520,6 +520,8 @@ def test_a_new_landscape_brings_its_suggestions_and_the_same_one_keeps_the_learn
 
     race = OptimizerRace(steps=20)
     assert race.params["landscape"] == "ravine" and race.params["rate"] == pytest.approx(suggested("ravine", 1.0)["rate"])
+    scaled = OptimizerRace(steps=20, scale=4.0)  # the default landscape's suggestions, for the scale given
+    assert scaled.params["rate"] == pytest.approx(suggested("ravine", 4.0)["rate"])
     race.update(rate=0.02)
     race.update(landscape="ravine", steps=20)  # not a change of landscape: the learner's rate stays
     assert race.params["rate"] == 0.02
