@@ -665,6 +665,8 @@ def apply(primitive: Primitive, *inputs: Any, **params: Any) -> Value:
             + f": {primitive.shape_rule} (NumPy said: {exc})"
         ) from None
     out = Value.__new__(Value)
+    # (an ndarray passes through np.asarray unchanged, so converting every result would give the same Value;
+    # a NumPy scalar must be converted: a test checks that a full reduction holds an ndarray)
     out.data = data if data.__class__ is np.ndarray else np.asarray(data)
     out.name = None
     out._grad = None
