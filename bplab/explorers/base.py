@@ -392,7 +392,9 @@ class Explorer:
         for name in self.follow_settings:
             high = min(following[name], limits.get(name, following[name]))
             value = merged[name]
-            if name not in settings and isinstance(value, (int, float)) and not isinstance(value, bool) and value > high:
+            # a value this change does not set is the current one, checked already: a number (at exactly high, >=
+            # would set the same value)
+            if name not in settings and value > high:
                 value = high  # the setting it follows changed: it starts again at its new largest value
             checked[name] = self.controls[name].check(name, value, high)
         return {name: checked[name] for name in self.controls}

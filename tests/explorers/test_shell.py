@@ -325,9 +325,10 @@ def test_an_explorer_with_compute_only_is_one_piece_and_shows_its_widget(monkeyp
         title = "square"
         controls = {"x": Slider("x", 0, 10)}
         defaults = {"x": 3.0}
+        power = 2  # read through self: the one piece calls compute on this explorer
 
         def compute(self, x):
-            return x * x
+            return x ** self.power
 
         def draw(self, state):
             return go.Figure()
