@@ -221,13 +221,16 @@ def only_files(target: Target, patterns: list[str]) -> Target:
 
 
 def run_target(name: str, target: Target, jobs: int, show_changes: bool) -> list[ModuleResult]:
+    patterns = mutant_patterns(target)
+    if not patterns:  # mutmut given no name runs every mutant: the opposite of "none counted"
+        raise SystemExit(f"{name!r}: no counted function in {', '.join(target.files)}; nothing to run")
     with tempfile.TemporaryDirectory(prefix="bplab-mutation-") as scratch:
         workdir = Path(scratch)
         scratch_copy(workdir)
         with (workdir / "pyproject.toml").open("a") as config:
             config.write(mutmut_config(target) + f"max_children = {jobs}\n")
         started = time.monotonic()
-        run = subprocess.run([sys.executable, "-m", "mutmut", "run", *mutant_patterns(target)], cwd=workdir,
+        run = subprocess.run([sys.executable, "-m", "mutmut", "run", *patterns], cwd=workdir,
                              capture_output=True, text=True)
         if run.returncode != 0:
             tail = (run.stdout + run.stderr)[-2000:]
@@ -257,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
         parser.error(f"unknown target {', '.join(map(repr, unknown))}; the targets are {', '.join(map(repr, TARGETS))}")
+    if args.files and not args.targets:  # each target's files differ: a pattern names files of one of them
+        parser.error(f"--files {' '.join(args.files)}: name the target too, e.g. "
+                     f"python bench/mutation.py 'explorer compute steps' --files {' '.join(args.files)}")
     try:
         import mutmut  # noqa: F401 - only to say how to install it
     except ImportError:

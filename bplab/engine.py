@@ -167,8 +167,8 @@ class Value:
         gradients are Values whose own graph can be differentiated again (only for ``wanted`` nodes)."""
         if create_graph:
             if wanted is None:
-                raise ValueError("create_graph: gradients that are Values are given for wanted nodes only; "
-                                 "use bplab.gradients(output, inputs, create_graph=True)")
+                raise ValueError("create_graph: gradients that are Values are given for wanted nodes only, got "
+                                 "wanted=None; use bplab.gradients(output, inputs, create_graph=True)")
             with enable_grad():
                 self._recorded_reverse_pass(seed if isinstance(seed, Value) else Value(seed, requires_grad=False), wanted)
             return
@@ -481,7 +481,7 @@ def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None,
     seed = output._seed(gradient.data if isinstance(gradient, Value) else gradient, "gradients")
     if create_graph and isinstance(gradient, Value):
         seed = gradient  # a recorded starting gradient: the result depends on it too (the double-VJP trick)
-    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)  # (store=None reads as False too)
+    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)  # (a mutant passing store=None is equivalent: None reads as False)
     if create_graph:
         return [Value(np.zeros_like(x.data), requires_grad=False) if wanted[id(x)] is None else wanted[id(x)]
                 for x in inputs]
@@ -540,8 +540,8 @@ class _ValueFunctions:
 
     def broadcast_to(self, x: Any, shape: tuple[int, ...]) -> Value:
         x = self._value(x)
-        # add broadcasts, and its VJP sums the copies back (x - 0 would do the same but keep a −0.0's sign)
-        return x + np.zeros(shape, dtype=x.data.dtype)
+        # subtracting zeros broadcasts, and its VJP sums the copies back (adding them would turn a −0.0 into +0.0)
+        return x - np.zeros(shape, dtype=x.data.dtype)
 
     def swap_last_axes(self, x: Any) -> Value:
         x = self._value(x)
@@ -629,7 +629,7 @@ def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple
             continue
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             data = np.asarray(x, dtype=dtype)  # 2.0 * float32 stays float32
-        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":  # (no dtype kind is "X": "XXbiuXX" is the same test)
+        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":  # (mutation testing's "XXbiuXX" is equivalent: no dtype kind is "X")
             data = x.astype(dtype)  # a mask or a count takes the Values' dtype too, as NumPy's float32 * bool does
         else:
             data = as_float_array(x, f"{primitive.name}(): operand {position + 1}")

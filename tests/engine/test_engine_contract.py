@@ -642,6 +642,9 @@ def test_a_broadcast_input_tangent_takes_the_outputs_shape():
 def test_requires_grad_must_be_true_or_false(flag):
     with pytest.raises(TypeError, match=r"^requires_grad: expected True or False, got "):
         Value(1.0, requires_grad=flag)
+
+
+def test_requires_grad_takes_numpys_bool_and_names_what_came():
     assert Value(1.0, requires_grad=np.bool_(False)).requires_grad is False  # NumPy's bool is a bool too
     with pytest.raises(TypeError, match=r"^requires_grad: expected True or False, got str 'yes'$"):
         Value(1.0, requires_grad="yes")
@@ -650,3 +653,11 @@ def test_requires_grad_must_be_true_or_false(flag):
 def test_a_full_reduction_holds_an_ndarray_not_a_numpy_scalar():
     total = Value([1.0, 2.0]).sum()  # np.sum over every axis returns np.float64: apply keeps an ndarray
     assert type(total.data) is np.ndarray and total.data.shape == () and repr(total).startswith("Value(3")
+
+
+def test_a_recorded_broadcast_keeps_a_negative_zero():
+    x = Value(np.array([-0.0, 2.0]))
+    spread = Value.__bplab_functions__.broadcast_to(x, (3, 2))
+    assert spread.data.shape == (3, 2) and np.all(np.signbit(spread.data[:, 0]))  # −0.0 stays −0.0, row by row
+    spread.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])  # the copies' gradients summed back
