@@ -176,8 +176,7 @@ class Playground(Explorer):
         if loss == "cross-entropy":
             return nn.cross_entropy
         eye = np.eye(classes)
-        # (the targets are whole-number classes already: dtype=int only guards a float label array)
-        return lambda outputs, target: nn.mse_loss(outputs, eye[np.asarray(target, dtype=int)])
+        return lambda outputs, target: nn.mse_loss(outputs, eye[target])  # the targets: arrays of whole-number classes
 
     def compute_steps(self, **p: Any) -> Iterator[Callable[[], PlaygroundState]]:
         """The run so far at once (the first frame), then one epoch per piece until ``epochs``."""
@@ -216,7 +215,7 @@ class Playground(Explorer):
         return {"epochs": state.run.epochs}
 
     def _state(self, run: Run, p: dict, X_train, y_train, X_test, y_test, classes: int) -> PlaygroundState:
-        grid_x = np.linspace(-1.15, 1.15, GRID)
+        grid_x = np.linspace(-1.15, 1.15, GRID)  # (GRID is 50, linspace's default count: leaving it out is the same)
         points = np.stack(np.meshgrid(grid_x, grid_x), axis=-1).reshape(GRID * GRID, 2)  # rows of (x, y), y slowest
         with no_grad():  # the grid is only looked at: no graph to record
             logits = run.model(points).data

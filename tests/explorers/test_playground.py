@@ -250,6 +250,18 @@ def test_a_loss_that_grows_a_thousandfold_stops_the_run_at_that_epoch():
             f"{run.train_loss[-1]:.3g}; the starting weights are too large") in playground.status
 
 
+@pytest.mark.parametrize("loss", ["cross-entropy", "squared error"])
+def test_the_first_losses_are_the_untrained_models_own_by_the_chosen_loss(loss):
+    from bplab import nn, no_grad
+
+    s = Playground(dataset="spirals", loss=loss, epochs=0, seed=4).state  # 3 classes
+    loss_of = (nn.cross_entropy if loss == "cross-entropy"
+               else lambda outputs, y: nn.mse_loss(outputs, np.eye(s.classes)[y]))
+    with no_grad():
+        expected = [loss_of(s.run.model(X), y).item() for X, y in ((s.X_train, s.y_train), (s.X_test, s.y_test))]
+    assert [s.run.train_loss[0], s.run.test_loss[0]] == pytest.approx(expected, rel=1e-12)
+
+
 def test_the_maps_are_the_model_on_a_grid_over_the_square_and_the_split_is_the_datas():
     from bplab import data, kernels, nn, no_grad
     from bplab.explorers.playground import GRID
