@@ -661,3 +661,10 @@ def test_a_recorded_broadcast_keeps_a_negative_zero():
     assert spread.data.shape == (3, 2) and np.all(np.signbit(spread.data[:, 0]))  # −0.0 stays −0.0, row by row
     spread.sum().backward()
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])  # the copies' gradients summed back
+
+
+def test_a_graph_of_gradients_is_refused_without_wanted_nodes_and_the_fix_is_named():
+    y = Value(2.0) * 3.0
+    with pytest.raises(ValueError, match=r"^create_graph: gradients that are Values are given for wanted nodes only, "
+                                         r"got wanted=None; use bplab\.gradients\(output, inputs, create_graph=True\)$"):
+        y._reverse_pass(np.array(1.0), store=False, create_graph=True)

@@ -171,6 +171,23 @@ def test_a_primitive_refuses_the_wrong_number_of_operands():
         apply(ops.add, Value(1.0))
 
 
+def test_a_new_primitives_arity_is_its_number_of_vjps_or_none_for_every_input():
+    from bplab.engine import apply
+
+    def forward(a, b):
+        return a * b
+
+    pair = ops.Primitive("test_pair", forward, (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+                         lambda a, b: a * b, r"a b")  # made in the test, so its arity is computed here
+    assert pair.arity == 2
+    with pytest.raises(TypeError, match=r"^test_pair\(\): expected 2 operand\(s\), got 3$"):
+        apply(pair, Value(1.0), Value(2.0), Value(3.0))
+    assert apply(pair, Value(2.0), Value(3.0)).item() == 6.0
+    many = ops.Primitive("test_many", lambda *xs: sum(xs), ops.EveryInput(lambda k, g, out, *xs: g),
+                         lambda *xs: sum(xs), r"\sum x")
+    assert many.arity is None
+
+
 def test_a_transpose_with_negative_axes_sends_the_gradient_back_through_the_inverse_order():
     rng = np.random.default_rng(0)
     x = Value(rng.normal(size=(2, 3, 4)))
