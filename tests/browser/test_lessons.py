@@ -26,9 +26,10 @@ LATENCY_RATIO_LIMIT = 2.0
 #: moved from 91 to 62 ms. Meeting 2x needs a lighter figure (fewer traces or panels); until then it is reported.
 OVER_BUDGET = {"07_backprop_in_a_network": 3.0}
 #: Key presses on the start page just before and again just after each lesson: that lesson's reference.
-#: (One reference for the whole module swung from 121 to 178 ms between runs, and every ratio with it; with 8
-#: presses around each lesson, lesson 07's moved from 91 to 62 ms between two runs.)
-REFERENCE_PRESSES_AROUND = 6
+#: (One reference for the whole module swung from 121 to 178 ms between runs, and every ratio with it. Lesson
+#: 07's 8 presses still moved from 91 to 62 ms between two runs; 12 presses cost 30 s more of CI, which was at
+#: 1,492 s of its 1,500 with them, and would not have steadied a move of that size.)
+REFERENCE_PRESSES_AROUND = 4
 
 
 @pytest.fixture(scope="module")
