@@ -481,7 +481,8 @@ def gradients(output: Value, inputs: Any, gradient: ArrayLike | None = None,
     seed = output._seed(gradient.data if isinstance(gradient, Value) else gradient, "gradients")
     if create_graph and isinstance(gradient, Value):
         seed = gradient  # a recorded starting gradient: the result depends on it too (the double-VJP trick)
-    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)  # (a mutant passing store=None is equivalent: None reads as False)
+    # (a mutant passing store=None is equivalent: None reads as False)
+    output._reverse_pass(seed, store=False, wanted=wanted, create_graph=create_graph)
     if create_graph:
         return [Value(np.zeros_like(x.data), requires_grad=False) if wanted[id(x)] is None else wanted[id(x)]
                 for x in inputs]
@@ -629,7 +630,8 @@ def _constants_as_values(primitive: Primitive, inputs: tuple[Any, ...]) -> tuple
             continue
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             data = np.asarray(x, dtype=dtype)  # 2.0 * float32 stays float32
-        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":  # (mutation testing's "XXbiuXX" is equivalent: no dtype kind is "X")
+        # (mutation testing's "XXbiuXX" is equivalent: no dtype kind is "X")
+        elif isinstance(x, np.ndarray) and x.dtype.kind in "biu":
             data = x.astype(dtype)  # a mask or a count takes the Values' dtype too, as NumPy's float32 * bool does
         else:
             data = as_float_array(x, f"{primitive.name}(): operand {position + 1}")
